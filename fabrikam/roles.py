@@ -1,0 +1,104 @@
+"""The one place that says what each role serves.
+
+A role is what one process (one Deployment in the Helm chart) does: the HTTP routes it mounts,
+whether it runs a Celery worker or beat, and the stores its readiness probe checks. Settings, URLs,
+health checks, the `serve`/`dev` commands and the chart all read from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Store(StrEnum):
+    """A backing service a role needs to be ready."""
+
+    DATABASE = "database"  # the SQL default DB (drones, admin, auth)
+    PACKAGES_DATABASE = "packages_database"  # MongoDB API, or the SQL default DB
+    REDIS = "redis"  # deliveries, idempotency keys, saga state
+    BROKER = "broker"  # the deliveryrequests queue
+
+
+class Process(StrEnum):
+    HTTP = "http"  # gunicorn
+    WORKER = "worker"  # Celery worker consuming the delivery-request queue
+    BEAT = "beat"  # Celery beat: flight simulation and other periodic work
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    process: Process
+    url_modules: tuple[str, ...] = ()
+    stores: frozenset[Store] = field(default_factory=frozenset)
+    public: bool = False  # reachable from the internet through the ingress
+
+
+ROLES: dict[str, Role] = {
+    role.name: role
+    for role in (
+        Role(
+            "ingestion",
+            Process.HTTP,
+            ("fabrikam.apps.ingestion.api.urls",),
+            frozenset({Store.REDIS, Store.BROKER}),
+            public=True,
+        ),
+        Role(
+            "delivery",
+            Process.HTTP,
+            ("fabrikam.apps.deliveries.api.urls",),
+            frozenset({Store.REDIS}),
+            public=True,
+        ),
+        Role(
+            "package",
+            Process.HTTP,
+            ("fabrikam.apps.packages.api.urls",),
+            frozenset({Store.PACKAGES_DATABASE}),
+        ),
+        Role(
+            "dronescheduler",
+            Process.HTTP,
+            ("fabrikam.apps.dronescheduler.api.urls",),
+            frozenset({Store.DATABASE}),
+        ),
+        Role(
+            "admin",
+            Process.HTTP,
+            ("fabrikam.admin_urls",),
+            frozenset({Store.DATABASE, Store.PACKAGES_DATABASE, Store.REDIS}),
+            public=True,
+        ),
+        Role("workflow", Process.WORKER, (), frozenset({Store.REDIS, Store.BROKER})),
+        Role("scheduler", Process.BEAT, (), frozenset({Store.DATABASE, Store.BROKER})),
+    )
+}
+
+HTTP_ROLES = tuple(name for name, role in ROLES.items() if role.process is Process.HTTP)
+
+ALL = "all"
+ROLE_NAMES = (*ROLES, ALL)
+
+
+def url_modules(role: str) -> tuple[str, ...]:
+    """URL modules mounted by `role`; `all` mounts every HTTP role's."""
+    if role == ALL:
+        return tuple(module for name in HTTP_ROLES for module in ROLES[name].url_modules)
+    return get(role).url_modules
+
+
+def stores(role: str) -> frozenset[Store]:
+    if role == ALL:
+        return frozenset().union(*(r.stores for r in ROLES.values()))
+    return get(role).stores
+
+
+def get(role: str) -> Role:
+    try:
+        return ROLES[role]
+    except KeyError:
+        raise ValueError(
+            f"unknown role {role!r}: choose one of {', '.join(ROLE_NAMES)}"
+        ) from None
