@@ -99,6 +99,4 @@ def get(role: str) -> Role:
     try:
         return ROLES[role]
     except KeyError:
-        raise ValueError(
-            f"unknown role {role!r}: choose one of {', '.join(ROLE_NAMES)}"
-        ) from None
+        raise ValueError(f"unknown role {role!r}: choose one of {', '.join(ROLE_NAMES)}") from None

@@ -1,0 +1,6 @@
+"""The back office: Django admin over every bounded context."""
+
+from django.contrib import admin
+from django.urls import path
+
+urlpatterns = [path("admin/", admin.site.urls)]

@@ -1,0 +1,68 @@
+"""`manage.py dev`: the whole system on this machine — every HTTP role in one gunicorn, the workflow
+worker, the flight scheduler and (unless REDIS_URL is set) the embedded Redis. Ctrl-C stops all."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+from fabrikam import embedded_redis, processes, roles
+from fabrikam.supervisor import Supervisor
+
+
+class Command(BaseCommand):
+    help = "Run every role together (gunicorn + Celery worker + beat + embedded Redis)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default=settings.HOST)
+        parser.add_argument("--port", type=int, default=settings.PORT)
+        parser.add_argument("--no-beat", action="store_true", help="do not simulate flights")
+
+    def handle(self, *args: Any, host: str, port: int, no_beat: bool, **options: Any) -> None:
+        supervisor = Supervisor()
+        base = f"http://{host}:{port}"
+        env = {
+            **os.environ,
+            "FABRIKAM_ROLE": roles.ALL,
+            "REDIS_URL": settings.REDIS_URL,
+            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+            "SERVICE_URL_PACKAGE": os.environ.get("SERVICE_URL_PACKAGE", base),
+            "SERVICE_URL_DRONESCHEDULER": os.environ.get("SERVICE_URL_DRONESCHEDULER", base),
+            "SERVICE_URL_DELIVERY": os.environ.get("SERVICE_URL_DELIVERY", base),
+            "PYTHONUNBUFFERED": "1",
+        }
+        if settings.EMBEDDED_REDIS:
+            self.stdout.write(f"starting the embedded Redis ({settings.REDIS_URL}) …")
+            child = embedded_redis.start(settings.DATA_DIR)
+            if child is not None:
+                supervisor.adopt("redis", child)
+        self.stdout.write("starting the HTTP roles (gunicorn), the workflow worker and beat …")
+        supervisor.start(
+            "http",
+            processes.gunicorn(host, port, settings.GUNICORN_WORKERS, settings.GUNICORN_THREADS),
+            env,
+        )
+        supervisor.start("workflow", processes.celery_worker(), env)
+        if not no_beat:
+            supervisor.start("scheduler", processes.celery_beat(), env)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"\nFabrikam Drone Delivery is running:\n"
+                f"  API docs   {base}/api/docs/\n"
+                f"  admin      {base}/admin/\n"
+                f"  health     {base}/healthz/ready\n"
+                f"Press Ctrl-C to stop everything.\n"
+            )
+        )
+        self.stdout.flush()
+
+        def report(name: str, code: int) -> None:
+            self.stderr.write(f"{name} exited with code {code}; stopping the rest.")
+
+        code = supervisor.wait(report)
+        self.stdout.write("stopped.")
+        if code:
+            raise SystemExit(code)

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from fabrikam.apps.common.serializers import LocationField
+from fabrikam.apps.dronescheduler.models import Drone, PackageSize
+from fabrikam.apps.dronescheduler.services import AssignmentRequest, PackageDetail
+
+
+class PackageDetailSerializer(serializers.Serializer):
+    id = serializers.CharField(max_length=128)
+    size = serializers.ChoiceField(choices=[s.label for s in PackageSize])
+    weight = serializers.FloatField(min_value=0.001, max_value=100)
+
+    def to_internal_value(self, data: object) -> dict:
+        if isinstance(data, dict) and isinstance(data.get("size"), str):
+            data = {**data, "size": data["size"].strip().capitalize()}
+        return super().to_internal_value(data)
+
+
+class AssignmentRequestSerializer(serializers.Serializer):
+    deliveryId = serializers.CharField(max_length=64, required=False)
+    ownerId = serializers.CharField(max_length=128)
+    pickup = LocationField()
+    dropoff = LocationField()
+    packageDetails = PackageDetailSerializer(many=True, allow_empty=False)
+    expedited = serializers.BooleanField(default=False)
+
+    def to_request(self, delivery_id: str) -> AssignmentRequest:
+        data = self.validated_data
+        return AssignmentRequest(
+            delivery_id=delivery_id,
+            owner_id=data["ownerId"],
+            pickup=data["pickup"],
+            dropoff=data["dropoff"],
+            packages=tuple(PackageDetail(**p) for p in data["packageDetails"]),
+            expedited=data["expedited"],
+        )
+
+
+class AssignmentSerializer(serializers.Serializer):
+    droneId = serializers.CharField(source="drone_id")
+    pickupETA = serializers.DateTimeField(source="pickup_eta")
+    deliveryETA = serializers.DateTimeField(source="delivery_eta")
+
+
+class DroneDeliverySerializer(AssignmentSerializer):
+    deliveryId = serializers.CharField(source="delivery_id")
+    ownerId = serializers.CharField(source="owner_id")
+    stage = serializers.CharField()
+    pickup = LocationField()
+    dropoff = LocationField()
+    dronePosition = LocationField(source="drone.position")
+    assignedAt = serializers.DateTimeField(source="assigned_at")
+
+
+class DroneSerializer(serializers.ModelSerializer):
+    position = LocationField()
+    maxPayloadKg = serializers.FloatField(source="max_payload_kg")
+    maxPackageSize = serializers.CharField(source="get_max_package_size_display")
+    speedKmh = serializers.FloatField(source="speed_kmh")
+    rangeKm = serializers.FloatField(source="range_km")
+
+    class Meta:
+        model = Drone
+        fields = [
+            "id",
+            "model",
+            "status",
+            "position",
+            "battery",
+            "maxPayloadKg",
+            "maxPackageSize",
+            "speedKmh",
+            "rangeKm",
+        ]

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.generics import ListAPIView, RetrieveAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from fabrikam.apps.dronescheduler import selectors, services
+from fabrikam.apps.dronescheduler.api.serializers import (
+    AssignmentRequestSerializer,
+    AssignmentSerializer,
+    DroneDeliverySerializer,
+    DroneSerializer,
+)
+from fabrikam.apps.dronescheduler.models import Drone
+
+
+class DroneDeliveryView(APIView):
+    @extend_schema(responses=DroneDeliverySerializer, operation_id="getDroneDelivery")
+    def get(self, request: Request, delivery_id: str) -> Response:
+        return Response(DroneDeliverySerializer(selectors.get_drone_delivery(delivery_id)).data)
+
+    @extend_schema(
+        request=AssignmentRequestSerializer,
+        responses=AssignmentSerializer,
+        operation_id="assignDrone",
+    )
+    def put(self, request: Request, delivery_id: str) -> Response:
+        serializer = AssignmentRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        assignment = services.assign_drone(serializer.to_request(delivery_id))
+        return Response(AssignmentSerializer(assignment).data)
+
+    @extend_schema(responses=DroneDeliverySerializer, operation_id="releaseDrone")
+    def delete(self, request: Request, delivery_id: str) -> Response:
+        return Response(DroneDeliverySerializer(services.release_drone(delivery_id)).data)
+
+
+class DroneListView(ListAPIView):
+    serializer_class = DroneSerializer
+    queryset = Drone.objects.order_by("id")
+
+
+class DroneDetailView(RetrieveAPIView):
+    serializer_class = DroneSerializer
+    queryset = Drone.objects.all()
+    lookup_url_kwarg = "drone_id"

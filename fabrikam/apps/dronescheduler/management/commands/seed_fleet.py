@@ -1,0 +1,68 @@
+"""`manage.py seed_fleet --drones N --area "lat,lon,radius_km"`: create a fleet of drones."""
+
+from __future__ import annotations
+
+from itertools import islice
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from fabrikam.apps.dronescheduler.fleet import build_drones
+from fabrikam.apps.dronescheduler.models import Drone
+from fabrikam.geo import Location
+
+BATCH = 500
+
+
+def parse_area(value: str) -> tuple[Location, float]:
+    try:
+        lat, lon, radius = (float(part) for part in value.split(","))
+    except ValueError:
+        raise CommandError(
+            f'--area {value!r}: give "latitude,longitude,radius_km", e.g. "47.61,-122.33,8"'
+        ) from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180 and 0 < radius <= 500):
+        raise CommandError(
+            f"--area {value!r}: latitude/longitude out of range or radius not in (0, 500]"
+        )
+    return Location(lat, lon), radius
+
+
+class Command(BaseCommand):
+    help = "Create N drones based at random points of an area (existing drone ids are kept)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--drones", type=int, default=20)
+        parser.add_argument("--area", default="47.6062,-122.3321,8", help='"lat,lon,radius_km"')
+        parser.add_argument("--prefix", default="drone", help="drone id prefix")
+        parser.add_argument("--if-empty", action="store_true", help="do nothing if drones exist")
+
+    def handle(
+        self, *args: Any, drones: int, area: str, prefix: str, if_empty: bool, **options: Any
+    ) -> None:
+        if drones < 1:
+            raise CommandError("--drones must be at least 1")
+        center, radius = parse_area(area)
+        if if_empty and Drone.objects.exists():
+            self.stdout.write(f"{Drone.objects.count()} drones already exist; not seeding.")
+            return
+        fleet = build_drones(drones, center, radius, prefix)
+        done = 0
+        while batch := list(islice(fleet, BATCH)):
+            Drone.objects.bulk_create(batch, ignore_conflicts=True)
+            done += len(batch)
+            self._progress(done, drones)
+        self.stdout.write("")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{drones} drones around {center.latitude},{center.longitude} (r={radius} km)."
+            )
+        )
+
+    def _progress(self, done: int, total: int) -> None:
+        width = 30
+        filled = width * done // total
+        self.stdout.write(
+            f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} drones", ending=""
+        )
+        self.stdout.flush()

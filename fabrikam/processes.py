@@ -1,0 +1,84 @@
+"""Command lines for each kind of process a role runs, shared by `serve` (one role, exec'd) and
+`dev` (every role as a supervised process tree)."""
+
+from __future__ import annotations
+
+import sys
+
+from django.conf import settings
+
+from fabrikam import roles
+from fabrikam.roles import Process
+
+
+def gunicorn(host: str, port: int, workers: int, threads: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "fabrikam.wsgi:application",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--worker-class",
+        "gthread",
+        "--timeout",
+        str(settings.GUNICORN_TIMEOUT),
+        "--graceful-timeout",
+        "20",
+        "--access-logfile",
+        "-",
+        "--forwarded-allow-ips",
+        "*",
+        "--config",
+        "python:fabrikam.gunicorn_hooks",
+    ]
+
+
+def celery_worker() -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "fabrikam",
+        "worker",
+        "--queues",
+        settings.CELERY_TASK_DEFAULT_QUEUE,
+        "--concurrency",
+        str(settings.CELERY_WORKER_CONCURRENCY),
+        "--prefetch-multiplier",
+        str(settings.CELERY_WORKER_PREFETCH_MULTIPLIER),
+        "--loglevel",
+        settings.LOG_LEVEL,
+        "--without-gossip",
+        "--without-mingle",
+    ]
+
+
+def celery_beat() -> list[str]:
+    schedule = settings.DATA_DIR / "celerybeat-schedule"
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "fabrikam",
+        "beat",
+        "--loglevel",
+        settings.LOG_LEVEL,
+        "--schedule",
+        str(schedule),
+    ]
+
+
+def command_for(role: str, host: str, port: int) -> list[str]:
+    process = roles.get(role).process
+    if process is Process.WORKER:
+        return celery_worker()
+    if process is Process.BEAT:
+        return celery_beat()
+    return gunicorn(host, port, settings.GUNICORN_WORKERS, settings.GUNICORN_THREADS)

@@ -1,0 +1,206 @@
+"""Settings for every role, read once from the environment. See README "Configuration"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from fabrikam import embedded_redis, env, roles
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env.string("FABRIKAM_DATA_DIR", str(BASE_DIR / "var")))
+
+DEBUG = env.boolean("DEBUG", False)
+SECRET_KEY = env.string("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is required when DEBUG is off: export SECRET_KEY=<a long random string>, "
+            "or DEBUG=true for local development"
+        )
+    SECRET_KEY = "insecure-local-development-key-only-used-with-DEBUG"
+
+ALLOWED_HOSTS = env.strings("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
+
+FABRIKAM_ROLE = env.string("FABRIKAM_ROLE", roles.ALL)
+if FABRIKAM_ROLE != roles.ALL:
+    roles.get(FABRIKAM_ROLE)  # fails fast, naming the valid roles
+FABRIKAM_VERSION = env.string("FABRIKAM_VERSION", "0.1.0")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "fabrikam.apps.common",
+    "fabrikam.apps.ingestion",
+    "fabrikam.apps.workflow",
+    "fabrikam.apps.deliveries",
+    "fabrikam.apps.packages",
+    "fabrikam.apps.dronescheduler",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "fabrikam.urls"
+WSGI_APPLICATION = "fabrikam.wsgi.application"
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- SQL database (drones, admin users) and the packages alias ---
+DATABASE_URL = env.string("DATABASE_URL", f"sqlite:///{DATA_DIR / 'db.sqlite3'}")
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several processes share the file locally: wait for a lock instead of failing at once.
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+MONGODB_URI = env.string("MONGODB_URI")
+PACKAGES_DATABASE_URL = env.string("PACKAGES_DATABASE_URL")
+if MONGODB_URI:
+    raise ImproperlyConfigured("MONGODB_URI is not supported yet; unset it to use the SQL database")
+# Without a dedicated packages database the alias is a second connection to the default DB.
+PACKAGES_SHARES_DEFAULT = not PACKAGES_DATABASE_URL
+DATABASES["packages"] = (
+    {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
+    if PACKAGES_SHARES_DEFAULT
+    else dj_database_url.parse(PACKAGES_DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+)
+DATABASE_ROUTERS = ["fabrikam.apps.packages.routers.PackagesRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis (deliveries, idempotency keys, saga state) ---
+REDIS_URL = env.string("REDIS_URL")
+EMBEDDED_REDIS = not REDIS_URL
+if EMBEDDED_REDIS:
+    REDIS_URL = embedded_redis.url_for(DATA_DIR)
+REDIS_KEY_PREFIX = env.string("REDIS_KEY_PREFIX", "fabrikam")
+CACHES = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": REDIS_KEY_PREFIX,
+        "OPTIONS": {
+            "SOCKET_CONNECT_TIMEOUT": env.number("REDIS_CONNECT_TIMEOUT", 2.0),
+            "SOCKET_TIMEOUT": env.number("REDIS_TIMEOUT", 5.0),
+        },
+    }
+}
+
+
+# --- Messaging ---
+def _broker_from_redis(url: str) -> str:
+    parts = urlsplit(url)
+    return f"redis+socket://{parts.path}" if parts.scheme == "unix" else url
+
+
+CELERY_BROKER_URL = env.string("CELERY_BROKER_URL", _broker_from_redis(REDIS_URL))
+CELERY_TASK_DEFAULT_QUEUE = env.string("DELIVERY_REQUESTS_QUEUE", "deliveryrequests")
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = env.integer("WORKFLOW_PREFETCH", 1)
+CELERY_WORKER_CONCURRENCY = env.integer("WORKFLOW_CONCURRENCY", 2)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TIMEZONE = "UTC"
+
+# --- The other services, reached over HTTP ---
+SERVICE_URL_PACKAGE = env.string("SERVICE_URL_PACKAGE", "http://127.0.0.1:8000")
+SERVICE_URL_DRONESCHEDULER = env.string("SERVICE_URL_DRONESCHEDULER", "http://127.0.0.1:8000")
+SERVICE_URL_DELIVERY = env.string("SERVICE_URL_DELIVERY", "http://127.0.0.1:8000")
+HTTP_CLIENT_TIMEOUT = env.number("HTTP_CLIENT_TIMEOUT", 5.0)
+
+# --- HTTP server ---
+HOST = env.string("HOST", "127.0.0.1" if DEBUG else "0.0.0.0")
+PORT = env.integer("PORT", 8000)
+GUNICORN_WORKERS = env.integer("GUNICORN_WORKERS", 2)
+GUNICORN_THREADS = env.integer("GUNICORN_THREADS", 4)
+GUNICORN_TIMEOUT = env.integer("GUNICORN_TIMEOUT", 30)
+
+# --- REST API ---
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["fabrikam.parsers.LimitedJSONParser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "UNAUTHENTICATED_USER": None,
+    "EXCEPTION_HANDLER": "fabrikam.problems.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.integer("MAX_REQUEST_BYTES", 64 * 1024)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Fabrikam Drone Delivery",
+    "DESCRIPTION": "Delivery requests, deliveries, packages and the drone fleet.",
+    "VERSION": FABRIKAM_VERSION,
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- Static files, i18n, logging ---
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+LOG_LEVEL = env.string("LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+HEALTH_CHECK_TIMEOUT = env.number("HEALTH_CHECK_TIMEOUT", 2.0)
+
+# --- Drone fleet ---
+DRONE_BATTERY_RESERVE = env.number("DRONE_BATTERY_RESERVE", 0.2)  # fraction kept in reserve
+FLIGHT_TIME_SCALE = env.number("FLIGHT_TIME_SCALE", 1.0)  # >1 flies faster than real time (demos)
+
+# --- Ingestion ---
+IDEMPOTENCY_KEY_TTL_SECONDS = env.integer("IDEMPOTENCY_KEY_TTL_SECONDS", 24 * 3600)
+BROKER_RETRY_AFTER_SECONDS = env.integer("BROKER_RETRY_AFTER_SECONDS", 5)

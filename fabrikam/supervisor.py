@@ -1,0 +1,81 @@
+"""A small process supervisor for `manage.py dev`: start children, stop them all together.
+
+Children get SIGTERM when this process dies, even by SIGKILL (Linux PR_SET_PDEATHSIG), so Ctrl-C
+or a killed terminal leaves no orphans behind.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """preexec_fn for children: SIGTERM when we die, and a process group of their own."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    os.setpgrp()  # our own group: the terminal's Ctrl-C reaches the supervisor, which stops us
+
+
+@dataclass
+class Supervisor:
+    children: dict[str, subprocess.Popen] = field(default_factory=dict)
+    stop_timeout: float = 15.0
+
+    def start(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen:
+        child = subprocess.Popen(argv, env=env, preexec_fn=die_with_parent)
+        self.children[name] = child
+        return child
+
+    def adopt(self, name: str, child: subprocess.Popen) -> None:
+        self.children[name] = child
+
+    def wait(self, on_exit: Callable[[str, int], None]) -> int:
+        """Block until a signal or a child's exit, then stop everything. Returns the exit code."""
+        stopping = {"signal": 0}
+
+        def request_stop(signum: int, _frame: object) -> None:
+            stopping["signal"] = signum
+
+        previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            while not stopping["signal"]:
+                for name, child in self.children.items():
+                    code = child.poll()
+                    if code is not None:
+                        on_exit(name, code)
+                        self.stop()
+                        return code or 1
+                time.sleep(0.5)  # a supervisor's poll of its children
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+        self.stop()
+        return 0
+
+    def stop(self) -> None:
+        # Stop in reverse start order: HTTP and workers first, the store they use last.
+        for child in reversed(self.children.values()):
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+                self._reap(child)
+
+    def _reap(self, child: subprocess.Popen) -> None:
+        deadline = time.monotonic() + self.stop_timeout
+        while child.poll() is None and time.monotonic() < deadline:
+            try:
+                child.wait(timeout=0.2)
+            except subprocess.TimeoutExpired:
+                continue
+        if child.poll() is None:
+            child.kill()
+            child.wait()

@@ -1,0 +1,26 @@
+"""URLs for the role this process serves (`FABRIKAM_ROLE`): its own routes, health and OpenAPI.
+
+A path that belongs to another role is not mounted here, so it answers 404.
+"""
+
+from django.conf import settings
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from fabrikam import roles
+
+
+def urlpatterns_for(role: str) -> list:
+    return [
+        path("healthz/", include("fabrikam.apps.common.urls")),
+        path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+        path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+        *(path("", include(module)) for module in roles.url_modules(role)),
+    ]
+
+
+urlpatterns = urlpatterns_for(settings.FABRIKAM_ROLE)
+
+handler400 = "fabrikam.problems.bad_request"
+handler404 = "fabrikam.problems.not_found"
+handler500 = "fabrikam.problems.server_error"
