@@ -82,6 +82,7 @@ def start(
         child = subprocess.Popen(
             command(data_dir, daemonize),
             stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,  # it logs to redis.log in its directory
             preexec_fn=None if daemonize else die_with_parent,
         )
         deadline = time.monotonic() + timeout

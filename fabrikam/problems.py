@@ -13,7 +13,6 @@ from typing import Any
 from django.http import HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
 CONTENT_TYPE = "application/problem+json"
 TYPE_BASE = "https://fabrikam.example/problems/"
@@ -111,6 +110,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, DomainError):
         body = problem(exc.status, exc.title, exc.detail, exc.slug, **exc.extra)
         return Response(body, status=exc.status, headers=exc.headers, content_type=CONTENT_TYPE)
+    # Imported here: rest_framework.views loads the API settings, whose parser imports this module.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -150,3 +152,23 @@ def server_error(request: HttpRequest) -> JsonResponse:
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return _json_problem(request, 400, "Bad request", str(exception or "Bad request."))
+
+
+class ApiNotFoundMiddleware:
+    """Unknown API paths answer problem+json even with DEBUG on (Django would render its HTML
+    debug page for a URL that resolves to nothing)."""
+
+    API_PREFIXES = ("/api/", "/healthz/")
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> Any:
+        response = self.get_response(request)
+        if (
+            response.status_code == 404
+            and request.path.startswith(self.API_PREFIXES)
+            and response.get("Content-Type", "").startswith("text/html")
+        ):
+            return not_found(request)
+        return response

@@ -50,6 +50,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "fabrikam.problems.ApiNotFoundMiddleware",
+    "fabrikam.case_insensitive_paths.CaseInsensitivePathMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -92,8 +94,10 @@ MONGODB_URI = env.string("MONGODB_URI")
 PACKAGES_DATABASE_URL = env.string("PACKAGES_DATABASE_URL")
 if MONGODB_URI:
     raise ImproperlyConfigured("MONGODB_URI is not supported yet; unset it to use the SQL database")
-# Without a dedicated packages database the alias is a second connection to the default DB.
+# Without a dedicated packages database the `packages` alias is the default DB, and the router
+# sends the packages app to `default` itself (one connection, one transaction in tests).
 PACKAGES_SHARES_DEFAULT = not PACKAGES_DATABASE_URL
+PACKAGES_DB_ALIAS = "default" if PACKAGES_SHARES_DEFAULT else "packages"
 DATABASES["packages"] = (
     {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
     if PACKAGES_SHARES_DEFAULT

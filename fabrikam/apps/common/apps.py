@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.urls import register_converter
 
 
 class CommonConfig(AppConfig):
@@ -6,3 +7,8 @@ class CommonConfig(AppConfig):
 
     name = "fabrikam.apps.common"
     label = "common"
+
+    def ready(self) -> None:
+        from fabrikam.apps.common.converters import IdConverter
+
+        register_converter(IdConverter, "id")

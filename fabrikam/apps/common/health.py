@@ -34,7 +34,7 @@ def _broker() -> None:
 
 CHECKS: dict[Store, Callable[[], None]] = {
     Store.DATABASE: _database("default"),
-    Store.PACKAGES_DATABASE: _database("packages"),
+    Store.PACKAGES_DATABASE: _database(settings.PACKAGES_DB_ALIAS),
     Store.REDIS: _redis,
     Store.BROKER: _broker,
 }

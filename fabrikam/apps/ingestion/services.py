@@ -15,7 +15,7 @@ def new_delivery_id() -> str:
 def request_delivery(
     request: dict[str, Any], raw_body: Any, idempotency_key: str | None = None
 ) -> str:
-    """Queue a new delivery and return its id; a retry with the same Idempotency-Key gets the first."""
+    """Queue a new delivery; return its id (a retry with its Idempotency-Key gets the first)."""
     delivery_id = new_delivery_id()
     if idempotency_key:
         body = {k: v for k, v in raw_body.items() if k != "deliveryId"}

@@ -1,0 +1,49 @@
+# The two commands a newcomer needs: `make run` and `make test`. See README.md.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+DEMO_DRONES ?= 25
+DEMO_AREA ?= 47.6062,-122.3321,8
+
+# `make run` is a local demo: DEBUG on (no SECRET_KEY needed), 60x flight speed.
+run: export DEBUG ?= true
+run: export FLIGHT_TIME_SCALE ?= 60
+
+.PHONY: run test install lint format bench clean
+
+$(INSTALLED): requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required: set PYTHON=python3.11")'
+	@echo "==> creating $(VENV) and installing requirements.txt"
+	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --progress-bar on -r requirements.txt
+	@touch $@
+
+install: $(INSTALLED)
+
+run: install
+	@echo "==> migrating the database"
+	@$(PY) manage.py migrate --noinput -v1
+	@echo "==> seeding a demo fleet"
+	@$(PY) manage.py seed_fleet --drones $(DEMO_DRONES) --area "$(DEMO_AREA)" --if-empty
+	@$(PY) manage.py ensure_demo_admin
+	@$(PY) manage.py dev
+
+test: install
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+
+format: install
+	@$(VENV)/bin/ruff check --fix .
+	@$(VENV)/bin/ruff format .
+
+bench: install
+	@for script in bench/*.py; do echo "==> $$script"; $(PY) $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

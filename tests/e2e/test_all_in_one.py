@@ -1,0 +1,55 @@
+"""`make run`'s shape: `manage.py dev` runs every role in one process tree."""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+import requests
+
+from tests.e2e.conftest import delivery_request
+from tests.support.live import free_port, wait_until
+
+pytestmark = [pytest.mark.e2e]
+
+
+def test_a_delivery_request_travels_to_a_stored_delivery_with_a_real_drone(live):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    live.start("dev", ["dev", "--port", str(port), "--no-beat"])
+    live.wait_ready(base)
+
+    accepted = requests.post(f"{base}/api/deliveryrequests", json=delivery_request(), timeout=10)
+    assert accepted.status_code == 202, accepted.text
+    delivery_id = accepted.json()["deliveryId"]
+    assert accepted.headers["Location"] == f"/api/deliveries/{delivery_id}"
+
+    def scheduled() -> dict | None:
+        response = requests.get(f"{base}/api/deliveries/{delivery_id}", timeout=5)
+        return response.json() if response.status_code == 200 else None
+
+    delivery = wait_until(scheduled, 20, "the workflow to schedule the delivery")
+    assert delivery["packageId"] == "pkg-e2e-1"
+    assert delivery["owner"] == {"userId": "contoso", "accountId": "contoso"}
+    drone = requests.get(f"{base}/api/drones/{delivery['droneId']}", timeout=5).json()
+    assert drone["status"] == "assigned"
+    package = requests.get(f"{base}/api/packages/pkg-e2e-1", timeout=5).json()
+    assert package == {
+        "id": "pkg-e2e-1", "size": "Small", "weight": 1.5, "tag": "books", "ownerId": "contoso"
+    }
+
+
+def test_ctrl_c_stops_every_process_it_started(live):
+    port = free_port()
+    # No REDIS_URL: dev starts the embedded Redis itself, as under `make run`.
+    dev = live.start("dev", ["dev", "--port", str(port)], {"REDIS_URL": ""})
+    live.wait_ready(f"http://127.0.0.1:{port}")
+    started = live.descendants()
+    commands = [" ".join(p.cmdline()) for p in started]
+    for expected in ("gunicorn", "celery -A fabrikam worker", "celery -A fabrikam beat", "redis-server"):
+        assert any(expected in command for command in commands), (expected, commands)
+
+    dev.popen.send_signal(signal.SIGINT)
+    assert dev.popen.wait(30) == 0, live.logs()
+    still_running = [p for p in started if p.is_running() and p.status() != "zombie"]
+    assert still_running == []
