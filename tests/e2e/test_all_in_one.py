@@ -35,7 +35,11 @@ def test_a_delivery_request_travels_to_a_stored_delivery_with_a_real_drone(live)
     assert drone["status"] == "assigned"
     package = requests.get(f"{base}/api/packages/pkg-e2e-1", timeout=5).json()
     assert package == {
-        "id": "pkg-e2e-1", "size": "Small", "weight": 1.5, "tag": "books", "ownerId": "contoso"
+        "id": "pkg-e2e-1",
+        "size": "Small",
+        "weight": 1.5,
+        "tag": "books",
+        "ownerId": "contoso",
     }
 
 
@@ -46,7 +50,12 @@ def test_ctrl_c_stops_every_process_it_started(live):
     live.wait_ready(f"http://127.0.0.1:{port}")
     started = live.descendants()
     commands = [" ".join(p.cmdline()) for p in started]
-    for expected in ("gunicorn", "celery -A fabrikam worker", "celery -A fabrikam beat", "redis-server"):
+    for expected in (
+        "gunicorn",
+        "celery -A fabrikam worker",
+        "celery -A fabrikam beat",
+        "redis-server",
+    ):
         assert any(expected in command for command in commands), (expected, commands)
 
     dev.popen.send_signal(signal.SIGINT)

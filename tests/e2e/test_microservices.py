@@ -33,7 +33,10 @@ def start_microservices(live, broker_url: str | None) -> dict[str, str]:
 
 @pytest.mark.parametrize(
     "broker",
-    [pytest.param("redis", marks=pytest.mark.redis), pytest.param("rabbitmq", marks=pytest.mark.rabbitmq)],
+    [
+        pytest.param("redis", marks=pytest.mark.redis),
+        pytest.param("rabbitmq", marks=pytest.mark.rabbitmq),
+    ],
 )
 def test_each_role_in_its_own_process_completes_a_delivery(live, broker):
     urls = start_microservices(live, rabbitmq_url() if broker == "rabbitmq" else None)

@@ -38,7 +38,12 @@ def redis_url_with_db(url: str, db: int) -> str:
 def manage(args: list[str], env: dict[str, str], timeout: float = 120) -> str:
     result = subprocess.run(
         [sys.executable, "manage.py", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
     if result.returncode:
         raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
@@ -57,7 +62,9 @@ def wait_until(predicate, timeout: float, what: str, interval: float = 0.1):  # 
         except (requests.RequestException, ValueError) as exc:
             last_error = exc
         time.sleep(interval)  # polling an external process: there is no event to wait on
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last error: {last_error})")
+    raise AssertionError(
+        f"timed out after {timeout}s waiting for {what} (last error: {last_error})"
+    )
 
 
 @contextlib.contextmanager
@@ -105,8 +112,11 @@ class LiveSystem:
         handle = log.open("w")
         popen = subprocess.Popen(
             [sys.executable, "manage.py", *args],
-            cwd=ROOT, env={**self.env, **(extra_env or {})},
-            stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=ROOT,
+            env={**self.env, **(extra_env or {})},
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         process = Process(name, popen, log)
         self.processes.append(process)

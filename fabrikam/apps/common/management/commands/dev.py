@@ -66,3 +66,18 @@ class Command(BaseCommand):
         self.stdout.write("stopped.")
         if code:
             raise SystemExit(code)
+
+    def banner(self, base: str) -> str:
+        password_file = settings.DATA_DIR / "demo-admin-password"
+        login = (
+            f"  (login: admin / {password_file.read_text().strip()})"
+            if (settings.DEBUG and password_file.exists())
+            else ""
+        )
+        return (
+            "\nFabrikam Drone Delivery is running:\n"
+            f"  API docs   {base}/api/docs/\n"
+            f"  admin      {base}/admin/{login}\n"
+            f"  health     {base}/healthz/ready\n"
+            "Press Ctrl-C to stop everything.\n"
+        )
