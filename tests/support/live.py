@@ -11,15 +11,17 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import psutil
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -50,7 +52,7 @@ def manage(args: list[str], env: dict[str, str], timeout: float = 120) -> str:
     return result.stdout
 
 
-def wait_until(predicate, timeout: float, what: str, interval: float = 0.1):  # noqa: ANN001, ANN201
+def wait_until(predicate: Callable[[], T], timeout: float, what: str, interval: float = 0.1) -> T:
     """Poll `predicate` until it returns something truthy; fail naming `what` after `timeout`."""
     deadline = time.monotonic() + timeout
     last_error: Exception | None = None
