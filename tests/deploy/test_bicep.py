@@ -556,3 +556,34 @@ def test_prod_is_zone_redundant_and_larger_than_dev():
     for pool in ("systemPool", "userPool"):
         assert int(prop(prod[pool], "minCount")) >= 3 > int(prop(dev[pool], "minCount")), pool
     assert int(prod["postgresBackupRetentionDays"]) > int(dev["postgresBackupRetentionDays"])
+
+
+# --- outputs -> helm arguments ----------------------------------------------------------------
+
+
+def test_outputs_become_helm_set_arguments(tmp_path):
+    outputs = {
+        "acrLoginServer": {"type": "String", "value": "acrfabrikamdev.azurecr.io"},
+        "tenantId": {"type": "String", "value": "tenant-1"},
+        "keyVaultName": {"type": "String", "value": "kv-fabrikam-dev-abc123"},
+        "workloadIdentityClientIds": {"type": "Object", "value": {"ingestion": "c1", "migrate": "c8"}},
+    }
+    values = tmp_path / "values.yaml"
+    values.write_text(FIXTURE_VALUES.read_text())
+    out = tmp_path / "outputs.json"
+    out.write_text(json.dumps(outputs))
+    script = BICEP_DIR / "outputs_to_helm_args.py"
+    result = subprocess.run([sys.executable, str(script), str(values), str(out)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    args = result.stdout.split("\0")[:-1]
+    assert args == [
+        "--set-string", "image.repository=acrfabrikamdev.azurecr.io",
+        "--set-string", "azure.tenantId=tenant-1",
+        "--set-string", "azure.keyVault.name=kv-fabrikam-dev-abc123",
+        "--set-json", 'azure.workloadIdentity.clientIds={"ingestion":"c1","migrate":"c8"}',
+    ]  # fmt: skip
+
+    del outputs["keyVaultName"]
+    out.write_text(json.dumps(outputs))
+    result = subprocess.run([sys.executable, str(script), str(values), str(out)], capture_output=True, text=True)
+    assert result.returncode == 1 and "keyVaultName" in result.stderr
