@@ -1,0 +1,356 @@
+// Fabrikam Drone Delivery: all Azure resources for one environment.
+// Split by workload as the AKS microservices reference architecture does: the cluster and its
+// registry, the shared data services each bounded context owns, and one identity per role.
+targetScope = 'subscription'
+
+@allowed([
+  'dev'
+  'prod'
+])
+param environmentName string
+param location string = deployment().location
+param resourceGroupName string = 'rg-fabrikam-${environmentName}'
+param tags object = {
+  application: 'fabrikam-drone-delivery'
+  environment: environmentName
+}
+
+@description('Namespace and Helm release the chart is installed with; the federated credentials trust `system:serviceaccount:<namespace>:<release>-<role>`.')
+param kubernetesNamespace string = 'fabrikam'
+param helmReleaseName string = 'fabrikam'
+
+// Cluster
+@description('Empty for the AKS default version.')
+param kubernetesVersion string = ''
+@allowed([
+  'Free'
+  'Standard'
+])
+param aksSkuTier string
+@description('Availability zones for node pools; empty for none.')
+param availabilityZones array = []
+param apiServerAuthorizedIpRanges array = []
+@description('{ vmSize, osDiskSizeGB, minCount, maxCount }; osDiskSizeGB must fit the VM size\'s cache/temp disk (ephemeral OS disk).')
+param systemPool object
+param userPool object
+param vnetAddressPrefix string = '10.240.0.0/16'
+param aksSubnetPrefix string = '10.240.0.0/22'
+param privateEndpointSubnetPrefix string = '10.240.4.0/24'
+
+// Shared services
+@allowed([
+  'Standard'
+  'Premium'
+])
+param acrSku string
+@description('Zone redundancy for the registry, PostgreSQL and MongoDB (needs a region with availability zones).')
+param zoneRedundant bool
+@allowed([
+  'Standard'
+  'Premium'
+])
+param serviceBusSku string
+@description('Queues other than deliveryrequests that the app declares (e.g. Celery\'s default `celery`).')
+param serviceBusExtraQueueNames array = []
+param redisSku string
+param redisHighAvailability bool
+param redisPersistence bool
+param mongoComputeTier string
+param mongoStorageSizeGb int
+param mongoAdministratorUserName string = 'fabrikamadmin'
+@secure()
+param mongoAdministratorPassword string
+param postgresSkuName string
+@allowed([
+  'Burstable'
+  'GeneralPurpose'
+  'MemoryOptimized'
+])
+param postgresSkuTier string
+param postgresStorageSizeGb int
+param postgresBackupRetentionDays int
+param postgresGeoRedundantBackup bool
+param logRetentionInDays int = 30
+@secure()
+@description('Django SECRET_KEY, stored in Key Vault as django-secret-key.')
+param djangoSecretKey string
+
+// Every role of the one image (fabrikam/roles.py) plus the migrate Job.
+var workloadRoles = [
+  'ingestion'
+  'delivery'
+  'package'
+  'dronescheduler'
+  'admin'
+  'workflow'
+  'scheduler'
+  'migrate'
+]
+// Data-plane access, least privilege. ingestion sends to the deliveryrequests queue only; the
+// workflow receives it and sends (dead-letter replay, retries); Celery beat (scheduler) sends
+// its periodic tasks.
+var serviceBusQueueSenderRoles = [
+  'ingestion'
+]
+var serviceBusSenderRoles = [
+  'workflow'
+  'scheduler'
+]
+var serviceBusReceiverRoles = [
+  'workflow'
+]
+var redisRoles = [
+  'ingestion'
+  'delivery'
+  'admin'
+  'workflow'
+]
+var postgresRoles = [
+  'dronescheduler'
+  'admin'
+  'scheduler'
+  'migrate'
+]
+
+var keyVaultSecretNames = [
+  'django-secret-key'
+  'database-url'
+  'redis-url'
+  'mongodb-uri'
+  'celery-broker-url'
+  'applicationinsights-connection-string'
+]
+var applicationInsightsSecretName = 'applicationinsights-connection-string'
+
+var namePrefix = 'fabrikam-${environmentName}'
+var suffix = take(uniqueString(subscription().id, resourceGroupName), 6)
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: resourceGroupName
+  location: location
+  tags: tags
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  scope: rg
+  name: 'monitoring'
+  params: {
+    location: location
+    namePrefix: namePrefix
+    tags: tags
+    retentionInDays: logRetentionInDays
+  }
+}
+
+module network 'modules/network.bicep' = {
+  scope: rg
+  name: 'network'
+  params: {
+    location: location
+    namePrefix: namePrefix
+    tags: tags
+    addressPrefix: vnetAddressPrefix
+    aksSubnetPrefix: aksSubnetPrefix
+    privateEndpointSubnetPrefix: privateEndpointSubnetPrefix
+  }
+}
+
+module aks 'modules/aks.bicep' = {
+  scope: rg
+  name: 'aks'
+  params: {
+    location: location
+    name: 'aks-${namePrefix}'
+    tags: tags
+    kubernetesVersion: kubernetesVersion
+    skuTier: aksSkuTier
+    subnetId: network.outputs.aksSubnetId
+    logAnalyticsWorkspaceId: monitoring.outputs.workspaceId
+    apiServerAuthorizedIpRanges: apiServerAuthorizedIpRanges
+    availabilityZones: availabilityZones
+    systemPool: systemPool
+    userPool: userPool
+  }
+}
+
+module registry 'modules/registry.bicep' = {
+  scope: rg
+  name: 'registry'
+  params: {
+    location: location
+    name: 'acrfabrikam${environmentName}${suffix}'
+    tags: tags
+    sku: acrSku
+    zoneRedundant: zoneRedundant
+    kubeletPrincipalId: aks.outputs.kubeletPrincipalId
+  }
+}
+
+module workloadIdentity 'modules/workload-identity.bicep' = [
+  for role in workloadRoles: {
+    scope: rg
+    name: 'identity-${role}'
+    params: {
+      location: location
+      namePrefix: namePrefix
+      tags: tags
+      role: role
+      oidcIssuerUrl: aks.outputs.oidcIssuerUrl
+      kubernetesNamespace: kubernetesNamespace
+      helmReleaseName: helmReleaseName
+    }
+  }
+]
+
+module keyVault 'modules/keyvault.bicep' = {
+  scope: rg
+  name: 'keyvault'
+  params: {
+    location: location
+    name: 'kv-fabrikam-${environmentName}-${suffix}'
+    tags: tags
+    privateEndpointSubnetId: network.outputs.privateEndpointSubnetId
+    vnetId: network.outputs.vnetId
+    secretReaderPrincipalIds: [for (role, i) in workloadRoles: workloadIdentity[i].outputs.principalId]
+  }
+}
+
+module serviceBus 'modules/servicebus.bicep' = {
+  scope: rg
+  name: 'servicebus'
+  params: {
+    location: location
+    name: 'sb-fabrikam-${environmentName}-${suffix}'
+    tags: tags
+    sku: serviceBusSku
+    extraQueueNames: serviceBusExtraQueueNames
+    queueSenderPrincipalIds: [
+      for role in serviceBusQueueSenderRoles: workloadIdentity[indexOf(workloadRoles, role)].outputs.principalId
+    ]
+    namespaceSenderPrincipalIds: [
+      for role in serviceBusSenderRoles: workloadIdentity[indexOf(workloadRoles, role)].outputs.principalId
+    ]
+    namespaceReceiverPrincipalIds: [
+      for role in serviceBusReceiverRoles: workloadIdentity[indexOf(workloadRoles, role)].outputs.principalId
+    ]
+    privateEndpointSubnetId: network.outputs.privateEndpointSubnetId
+    vnetId: network.outputs.vnetId
+  }
+}
+
+module redis 'modules/redis.bicep' = {
+  scope: rg
+  name: 'redis'
+  params: {
+    location: location
+    name: 'redis-fabrikam-${environmentName}-${suffix}'
+    tags: tags
+    sku: redisSku
+    highAvailability: redisHighAvailability
+    persistence: redisPersistence
+    users: [
+      for role in redisRoles: {
+        name: role
+        principalId: workloadIdentity[indexOf(workloadRoles, role)].outputs.principalId
+      }
+    ]
+    privateEndpointSubnetId: network.outputs.privateEndpointSubnetId
+    vnetId: network.outputs.vnetId
+  }
+}
+
+module mongo 'modules/mongo.bicep' = {
+  scope: rg
+  name: 'mongo'
+  params: {
+    location: location
+    name: 'mongo-fabrikam-${environmentName}-${suffix}'
+    tags: tags
+    computeTier: mongoComputeTier
+    storageSizeGb: mongoStorageSizeGb
+    highAvailability: zoneRedundant
+    administratorUserName: mongoAdministratorUserName
+    administratorPassword: mongoAdministratorPassword
+    privateEndpointSubnetId: network.outputs.privateEndpointSubnetId
+    vnetId: network.outputs.vnetId
+  }
+}
+
+module postgres 'modules/postgres.bicep' = {
+  scope: rg
+  name: 'postgres'
+  params: {
+    location: location
+    name: 'psql-fabrikam-${environmentName}-${suffix}'
+    tags: tags
+    skuName: postgresSkuName
+    skuTier: postgresSkuTier
+    storageSizeGb: postgresStorageSizeGb
+    backupRetentionDays: postgresBackupRetentionDays
+    geoRedundantBackup: postgresGeoRedundantBackup
+    zoneRedundant: zoneRedundant
+    users: [
+      for role in postgresRoles: {
+        name: workloadIdentity[indexOf(workloadRoles, role)].outputs.name
+        principalId: workloadIdentity[indexOf(workloadRoles, role)].outputs.principalId
+      }
+    ]
+    privateEndpointSubnetId: network.outputs.privateEndpointSubnetId
+    vnetId: network.outputs.vnetId
+  }
+}
+
+// Connection settings the pods read from Key Vault (Secrets Store CSI driver). PostgreSQL, Redis and
+// Service Bus take Entra tokens from the pod's workload identity, so their URLs carry no password:
+// the PostgreSQL user is the role's identity name, the Redis user its principal id.
+module keyVaultSecrets 'modules/keyvault-secrets.bicep' = {
+  scope: rg
+  name: 'keyvault-secrets'
+  params: {
+    vaultName: keyVault.outputs.name
+    secretNames: keyVaultSecretNames
+    secretValues: {
+      'django-secret-key': djangoSecretKey
+      'database-url': 'postgresql://${postgres.outputs.hostName}:5432/${postgres.outputs.databaseName}?sslmode=require'
+      'redis-url': 'rediss://${redis.outputs.hostName}:${redis.outputs.port}/0'
+      'mongodb-uri': 'mongodb+srv://${mongoAdministratorUserName}:${uriComponent(mongoAdministratorPassword)}@${mongo.outputs.hostName}/?tls=true&authMechanism=SCRAM-SHA-256&retrywrites=false&maxIdleTimeMS=120000'
+      'celery-broker-url': 'azureservicebus://DefaultAzureCredential@${serviceBus.outputs.fullyQualifiedNamespace}'
+      'applicationinsights-connection-string': monitoring.outputs.appInsightsConnectionString
+    }
+  }
+}
+
+// Outputs feed `helm upgrade --set` (see README.md); the chart marks each with `# bicep-output: <name>`.
+output tenantId string = tenant().tenantId
+output resourceGroupName string = rg.name
+output aksClusterName string = aks.outputs.name
+output acrLoginServer string = registry.outputs.loginServer
+output keyVaultName string = keyVault.outputs.name
+output keyVaultSecretNames array = keyVaultSecretNames
+output applicationInsightsConnectionStringSecretName string = applicationInsightsSecretName
+output serviceBusFullyQualifiedNamespace string = serviceBus.outputs.fullyQualifiedNamespace
+output serviceBusQueueName string = serviceBus.outputs.queueName
+output redisHostName string = redis.outputs.hostName
+output postgresHostName string = postgres.outputs.hostName
+output mongoClusterHostName string = mongo.outputs.hostName
+output workloadIdentityClientIds object = {
+  ingestion: workloadIdentity[indexOf(workloadRoles, 'ingestion')].outputs.clientId
+  delivery: workloadIdentity[indexOf(workloadRoles, 'delivery')].outputs.clientId
+  package: workloadIdentity[indexOf(workloadRoles, 'package')].outputs.clientId
+  dronescheduler: workloadIdentity[indexOf(workloadRoles, 'dronescheduler')].outputs.clientId
+  admin: workloadIdentity[indexOf(workloadRoles, 'admin')].outputs.clientId
+  workflow: workloadIdentity[indexOf(workloadRoles, 'workflow')].outputs.clientId
+  scheduler: workloadIdentity[indexOf(workloadRoles, 'scheduler')].outputs.clientId
+  migrate: workloadIdentity[indexOf(workloadRoles, 'migrate')].outputs.clientId
+}
+@description('Identity name per role: the PostgreSQL login of the roles that use PostgreSQL.')
+output workloadIdentityNames object = {
+  ingestion: workloadIdentity[indexOf(workloadRoles, 'ingestion')].outputs.name
+  delivery: workloadIdentity[indexOf(workloadRoles, 'delivery')].outputs.name
+  package: workloadIdentity[indexOf(workloadRoles, 'package')].outputs.name
+  dronescheduler: workloadIdentity[indexOf(workloadRoles, 'dronescheduler')].outputs.name
+  admin: workloadIdentity[indexOf(workloadRoles, 'admin')].outputs.name
+  workflow: workloadIdentity[indexOf(workloadRoles, 'workflow')].outputs.name
+  scheduler: workloadIdentity[indexOf(workloadRoles, 'scheduler')].outputs.name
+  migrate: workloadIdentity[indexOf(workloadRoles, 'migrate')].outputs.name
+}
