@@ -149,7 +149,12 @@ DEAD_LETTER_QUEUE = env.string("DEAD_LETTER_QUEUE", f"{CELERY_TASK_DEFAULT_QUEUE
 # Redis broker: an unacknowledged message is redelivered after this long (e.g. its worker died).
 # Keep it above the worst case of one attempt (WORKFLOW_TASK_TIME_LIMIT).
 BROKER_VISIBILITY_TIMEOUT = env.integer("BROKER_VISIBILITY_TIMEOUT", 600)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": BROKER_VISIBILITY_TIMEOUT}
+BROKER_RESTORE_INTERVAL = env.integer("BROKER_RESTORE_INTERVAL", 10)  # how often to look for them
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": BROKER_RESTORE_INTERVAL,
+    "unacked_restore_throttle": 1,
+}
 
 # --- Workflow saga (issue 4) ---
 # These must agree with each other and with the queue's lock duration (Service Bus: at most 5 min):
