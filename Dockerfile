@@ -3,10 +3,9 @@
 #
 #checkov:skip=CKV_DOCKER_2:Kubernetes ignores HEALTHCHECK; the Helm chart probes /healthz/startup, /healthz/ready and /healthz/live on port 8000 for every role.
 
-ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm
-
 # --- build: dependencies into a venv, in their own layer so a code change does not reinstall them
-FROM ${PYTHON_IMAGE} AS build
+# Both stages use the same exact base tag: a bump changes both lines.
+FROM python:3.11.14-slim-bookworm AS build
 
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
@@ -19,7 +18,7 @@ COPY requirements.txt /tmp/requirements.txt
 RUN pip install --no-cache-dir --requirement /tmp/requirements.txt
 
 # --- runtime: the venv, the code and the collected static files; no compilers, no pip cache
-FROM ${PYTHON_IMAGE} AS runtime
+FROM python:3.11.14-slim-bookworm AS runtime
 
 # The root filesystem is read-only in the cluster: nothing may write bytecode, and anything that
 # needs a scratch or home directory gets /tmp (an emptyDir in the chart).
