@@ -147,7 +147,9 @@ def test_other_namespaces_and_unknown_pods_are_denied(net):
     for role, pod in net.pods.items():
         assert not net.allowed(stranger, pod, 8000), role
         assert not net.allowed(newcomer, pod, 8000), role
-    # default deny covers pods the chart does not know: nothing out but DNS
+    # default deny covers pods the chart does not know: nothing in, nothing out but DNS
+    assert not net.allowed(INGRESS_CONTROLLER, newcomer, 8000)
+    assert not net.allowed(stranger, newcomer, 8000)
     assert not net.allowed(newcomer, ENTRA_IP, 443)
     assert not net.allowed(newcomer, STORE_IP, 5432)
     assert net.allowed(newcomer, KUBE_DNS, 53, "UDP")
