@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fabrikam import roles as fabrikam_roles
+from tests.deploy.conftest import NAMESPACE
 
 pytestmark = pytest.mark.helm
 
@@ -104,3 +105,12 @@ def test_unknown_ingress_mode_is_refused(render_fails):
 def test_routing_to_a_disabled_public_role_is_refused(render_fails):
     assert "delivery" in render_fails("prod", "roles.delivery.enabled=false")
 
+
+
+def test_a_gateway_in_its_own_namespace_admits_this_release_routes(render):
+    same = render("prod", "ingress.mode=gateway").of("Gateway")[0]
+    assert same["spec"]["listeners"][0]["allowedRoutes"]["namespaces"] == {"from": "Same"}
+    (gateway,) = render("prod", "ingress.mode=gateway", "ingress.gateway.namespace=edge").of("Gateway")
+    assert gateway["metadata"]["namespace"] == "edge"
+    allowed = gateway["spec"]["listeners"][0]["allowedRoutes"]["namespaces"]
+    assert allowed == {"from": "Selector", "selector": {"matchLabels": {"kubernetes.io/metadata.name": NAMESPACE}}}
