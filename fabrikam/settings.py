@@ -48,6 +48,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "fabrikam.apps.common.middleware.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "fabrikam.problems.ApiNotFoundMiddleware",
@@ -233,6 +234,8 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 HEALTH_CHECK_TIMEOUT = env.number("HEALTH_CHECK_TIMEOUT", 2.0)
+# The workflow worker and beat answer /healthz/* on this port when set (by `serve --port`).
+PROBE_PORT = env.integer("PROBE_PORT", 0)
 
 # --- Drone fleet ---
 DRONE_BATTERY_RESERVE = env.number("DRONE_BATTERY_RESERVE", 0.2)  # fraction kept in reserve
