@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import factory
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    """ISO-8601 UTC to the millisecond: the precision the delivery service keeps times at."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def minutes_from_now(minutes: float) -> str:
+    return iso(datetime.now(UTC) + timedelta(minutes=minutes))
+
+
+def moment(text: str) -> datetime:
+    return datetime.fromisoformat(text)
 
 
 class LocationFactory(factory.DictFactory):
@@ -42,13 +51,13 @@ class FlightUpdateFactory(factory.DictFactory):
 
     stage = "HeadedToPickup"
     location = factory.SubFactory(LocationFactory)
-    pickupETA = "2026-12-01T10:05:00Z"
-    deliveryETA = "2026-12-01T10:20:00Z"
-    timestamp = "2026-12-01T10:01:00Z"
+    pickupETA = factory.LazyFunction(lambda: minutes_from_now(5))
+    deliveryETA = factory.LazyFunction(lambda: minutes_from_now(20))
+    timestamp = factory.LazyFunction(lambda: minutes_from_now(0))
 
 
 class ConfirmationFactory(factory.DictFactory):
-    dateTime = "2026-12-01T10:21:00Z"
+    dateTime = factory.LazyFunction(lambda: minutes_from_now(0))
     geoCoordinates = factory.SubFactory(LocationFactory)
     confirmationType = "None"
     confirmationBlob = ""
