@@ -112,7 +112,12 @@ class ScriptCall:
 
 
 def key(*parts: str) -> str:
-    return ":".join((settings.REDIS_KEY_PREFIX, HASH_TAG, VERSION, *parts))
+    return _namespace(settings.REDIS_KEY_PREFIX) + ":".join(parts)
+
+
+@cache
+def _namespace(prefix: str) -> str:
+    return f"{prefix}:{HASH_TAG}:{VERSION}:"
 
 
 def channel(delivery_id: str) -> str:
@@ -120,14 +125,25 @@ def channel(delivery_id: str) -> str:
     return key("ch", delivery_id)
 
 
+@cache
+def _shared_keys(prefix: str) -> tuple[list[str], list[str]]:
+    """(the stage indexes, [all, exp]) under `prefix`."""
+    namespace = _namespace(prefix)
+    return [namespace + "st:" + stage.value for stage in STAGES], [
+        namespace + "all",
+        namespace + "exp",
+    ]
+
+
 def _common_keys(delivery_id: str) -> list[str]:
+    namespace = _namespace(settings.REDIS_KEY_PREFIX)
+    stages, indexes = _shared_keys(settings.REDIS_KEY_PREFIX)
     return [
-        *(key("st", stage.value) for stage in STAGES),
-        key("d", delivery_id),
-        key("ev", delivery_id),
-        key("t", delivery_id),
-        key("all"),
-        key("exp"),
+        *stages,
+        namespace + "d:" + delivery_id,
+        namespace + "ev:" + delivery_id,
+        namespace + "t:" + delivery_id,
+        *indexes,
     ]
 
 
