@@ -163,3 +163,23 @@ def test_after_expiry_it_is_gone_and_never_resurrected(api, create, redis_store,
     assert put.status_code == 409
     assert api.get(f"/api/deliveries/{new_id}").status_code == 404
     assert api.delete(f"/api/deliveries/{new_id}").json() == cancelled
+
+
+def test_an_empty_deadline_in_a_reschedule_removes_it(api, create):
+    new_id, _ = create()
+    response = api.patch(f"/api/deliveries/{new_id}", {"deadline": ""}, format="json")
+    assert response.status_code == 200
+    assert response.json()["deadline"] is None
+    assert api.get(f"/api/deliveries/{new_id}").json()["deadline"] is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("pickup", "Pike Place Market"), ("pickupTime", "noon"), ("deadline", "later")],
+)
+def test_bad_reschedules_are_400_naming_the_field(api, create, field, value):
+    new_id, _ = create()
+    response = api.patch(f"/api/deliveries/{new_id}", {field: value}, format="json")
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+    assert api.get(f"/api/deliveries/{new_id}").json()["stage"] == "Created"

@@ -41,6 +41,7 @@ class Reschedule:
     dropoff: Location | None = None
     pickup_time: datetime | None = None
     deadline: datetime | None = None
+    clear_deadline: bool = False  # the PATCH sent an empty deadline
 
 
 @dataclass(frozen=True)
@@ -63,11 +64,6 @@ class Delivery:
     tracked_at: datetime | None = None  # that update's timestamp
     cancelled_at: datetime | None = None
     confirmed_at: datetime | None = None  # the confirmation's dateTime
-
-    @property
-    def summary_month(self) -> str:
-        """The month the summary counts it in: its pickup month (creation month without one)."""
-        return month_of(self.pickup_time or self.created_at)
 
 
 @dataclass(frozen=True)
@@ -118,4 +114,5 @@ class Cancellation:
 
 
 def month_of(moment: datetime) -> str:
+    """The summary's month of a delivery: its pickup time's (its creation's without one)."""
     return f"{moment.year:04d}-{moment.month:02d}"

@@ -349,7 +349,7 @@ def reschedule(delivery_id: str, change: Reschedule, owner_id: str, now: datetim
                 channel(delivery_id),
                 current,
                 month,
-                *_field_args(present, ()),
+                *_field_args(present, ["dl"] if change.clear_deadline else []),
             ],
         )
 

@@ -25,6 +25,7 @@ FLIGHT_STAGES = (
     DeliveryStage.HEADED_TO_DROPOFF,
     DeliveryStage.COMPLETED,
 )
+FLIGHT_STAGE_CHOICES = [(stage.value, stage.label) for stage in FLIGHT_STAGES]
 # A delivery in one of these no longer changes (PUT/PATCH are 409, tracking is ignored).
 CLOSED_STAGES = (DeliveryStage.COMPLETED, DeliveryStage.CANCELLED)
 # Pickup, drop-off and deadline can change until the drone has the package.

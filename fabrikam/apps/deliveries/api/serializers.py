@@ -15,7 +15,7 @@ from fabrikam.apps.deliveries.records import (
     Owner,
     Reschedule,
 )
-from fabrikam.apps.deliveries.stages import FLIGHT_STAGES, ConfirmationType, DeliveryStage
+from fabrikam.apps.deliveries.stages import FLIGHT_STAGE_CHOICES, ConfirmationType, DeliveryStage
 
 MAX_CONFIRMATION_BLOB = 48 * 1024  # characters; the request limit (MAX_REQUEST_BYTES) caps it too
 
@@ -86,13 +86,18 @@ class DeliverySerializer(PublicDeliverySerializer):
     owner = OwnerSerializer()
 
 
-class RescheduleSerializer(serializers.Serializer):
-    """PATCH /api/deliveries/{id}: any of these; at least one."""
+class DeliveryRescheduleSerializer(serializers.Serializer):
+    """PATCH /api/deliveries/{id}: any of these; at least one. An empty deadline removes it."""
 
     pickup = LocationField(required=False)
     dropoff = LocationField(required=False)
     pickupTime = serializers.DateTimeField(required=False, source="pickup_time")
-    deadline = serializers.DateTimeField(required=False)
+    deadline = serializers.DateTimeField(required=False, allow_null=True)
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if isinstance(data, dict) and data.get("deadline") == "":
+            data = {**data, "deadline": None}
+        return super().to_internal_value(data)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not attrs:
@@ -102,7 +107,9 @@ class RescheduleSerializer(serializers.Serializer):
         return attrs
 
     def change(self) -> Reschedule:
-        return Reschedule(**self.validated_data)
+        data = dict(self.validated_data)
+        clear_deadline = "deadline" in data and data["deadline"] is None
+        return Reschedule(**data, clear_deadline=clear_deadline)
 
 
 class CancellationSerializer(serializers.Serializer):
@@ -131,7 +138,7 @@ class DeliveryEventSerializer(serializers.Serializer):
 class FlightUpdateSerializer(serializers.Serializer):
     """POST /api/deliveries/{id}/tracking: the drone scheduler's flight update."""
 
-    stage = serializers.ChoiceField(choices=[(s.value, s.label) for s in FLIGHT_STAGES])
+    stage = serializers.ChoiceField(choices=FLIGHT_STAGE_CHOICES)
     location = LocationField()
     pickupETA = OptionalDateTimeField(source="pickup_eta")
     deliveryETA = OptionalDateTimeField(source="delivery_eta")

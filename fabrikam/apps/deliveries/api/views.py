@@ -13,6 +13,7 @@ from fabrikam.apps.deliveries.api.serializers import (
     CancellationSerializer,
     ConfirmationSerializer,
     DeliveryEventSerializer,
+    DeliveryRescheduleSerializer,
     DeliverySerializer,
     DeliveryStatusSerializer,
     DeliveryWriteSerializer,
@@ -20,7 +21,6 @@ from fabrikam.apps.deliveries.api.serializers import (
     NotifyMeSerializer,
     OwnerSerializer,
     PublicDeliverySerializer,
-    RescheduleSerializer,
     SummaryQuerySerializer,
     SummarySerializer,
 )
@@ -46,17 +46,17 @@ class DeliveryView(APIView):
         )
 
     @extend_schema(
-        request=RescheduleSerializer,
+        request=DeliveryRescheduleSerializer,
         responses=DeliverySerializer,
-        operation_id="rescheduleDelivery",
+        operation_id="patchDelivery",
     )
     def patch(self, request: Request, delivery_id: str) -> Response:
-        serializer = RescheduleSerializer(data=request.data)
+        serializer = DeliveryRescheduleSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         delivery = services.reschedule_delivery(delivery_id, serializer.change())
         return Response(DeliverySerializer(delivery).data)
 
-    @extend_schema(request=None, responses=CancellationSerializer, operation_id="cancelDelivery")
+    @extend_schema(request=None, responses=CancellationSerializer, operation_id="deleteDelivery")
     def delete(self, request: Request, delivery_id: str) -> Response:
         return Response(CancellationSerializer(services.cancel_delivery(delivery_id)).data)
 
