@@ -8,8 +8,10 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 
+from fabrikam.apps.deliveries import repository
 from tests.deliveries.conftest import stages
 from tests.deliveries.factories import FlightUpdateFactory, OwnerFactory, minutes_from_now
+from tests.support.live import wait_until
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db]
 
@@ -113,3 +115,23 @@ def test_staff_need_the_view_permission_and_the_change_permission_to_cancel(clie
     assert 'id="cancel"' not in client.get(f"{LIST}{new_id}/change/").content.decode()
     assert client.post(f"{LIST}{new_id}/cancel/").status_code == 403
     assert api.get(f"/api/deliveries/{new_id}").json()["stage"] == "Created"
+
+
+def test_expired_cancellations_leave_the_list(api, admin_client, create, redis_store, settings):
+    settings.DELIVERY_CANCELLED_TTL_SECONDS = 1
+    kept, _ = create()
+    cancelled, _ = create()
+    api.delete(f"/api/deliveries/{cancelled}")
+    wait_until(
+        lambda: api.get(f"/api/deliveries/{cancelled}").status_code == 404,
+        5,
+        "Redis to expire the cancelled delivery",
+    )
+
+    response = admin_client.get(LIST)
+
+    assert listed_ids(response) == [kept]
+    assert "1 delivery" in response.content.decode()
+    assert listed_ids(admin_client.get(LIST, {"stage": "Cancelled"})) == []
+    index = repository.key("all")
+    assert [member.decode() for member in redis_store.zrange(index, 0, -1)] == [kept]
