@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -52,6 +53,8 @@ def main() -> int:
     finally:
         if server is not None:
             server.terminate()  # type: ignore[attr-defined]
+            server.wait(10)  # type: ignore[attr-defined]
+            shutil.rmtree(os.environ["FABRIKAM_DATA_DIR"], ignore_errors=True)
 
 
 def start_redis() -> object | None:
