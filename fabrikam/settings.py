@@ -244,3 +244,14 @@ FLIGHT_TIME_SCALE = env.number("FLIGHT_TIME_SCALE", 1.0)  # >1 flies faster than
 # --- Ingestion ---
 IDEMPOTENCY_KEY_TTL_SECONDS = env.integer("IDEMPOTENCY_KEY_TTL_SECONDS", 24 * 3600)
 BROKER_RETRY_AFTER_SECONDS = env.integer("BROKER_RETRY_AFTER_SECONDS", 5)
+
+# --- Deliveries (issue 5) ---
+DELIVERY_CANCELLED_TTL_SECONDS = env.integer("DELIVERY_CANCELLED_TTL_SECONDS", 7 * 24 * 3600)
+DELIVERY_TOMBSTONE_TTL_SECONDS = env.integer("DELIVERY_TOMBSTONE_TTL_SECONDS", 90 * 24 * 3600)
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "DeliveryStageEnum": "fabrikam.apps.deliveries.stages.DeliveryStage",
+        "FlightStageEnum": "fabrikam.apps.deliveries.stages.FLIGHT_STAGE_CHOICES",
+        "ConfirmationTypeEnum": "fabrikam.apps.deliveries.stages.ConfirmationType",
+    }
+)
