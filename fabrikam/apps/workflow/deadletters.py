@@ -107,6 +107,7 @@ def replay(message_id: str, limit: int = 1000) -> DeadLetter | None:
                 app.send_task(
                     TASK_NAME,
                     args=[letter.original_body],
+                    kwargs={"replayed": True},
                     task_id=letter.message_id,
                     queue=settings.CELERY_TASK_DEFAULT_QUEUE,
                 )
