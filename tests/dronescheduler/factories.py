@@ -1,4 +1,4 @@
-"""Test data for the drone scheduler: drones placed by distance from a point, assignments, flights."""
+"""Test data for the drone scheduler: drones placed by distance, assignments, flights."""
 
 from __future__ import annotations
 

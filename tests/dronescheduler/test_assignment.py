@@ -34,16 +34,18 @@ def test_a_drone_without_battery_for_the_whole_trip_and_reserve_is_passed_over(a
     settings.DRONE_BATTERY_RESERVE = 0.2
     pickup, dropoff = SEATTLE, north_of(SEATTLE, 4.0)
     # Trip from its base 1 km south: 1 + 4 + 5 = 10 km; 10 km * 1.2 reserve = 12 km of charge.
-    DroneFactory(id="short-by-reserve", at=north_of(SEATTLE, -1.0), range_km=100, battery=11.5)
+    # 11.9 km of charge: within the SQL filter's 2% slack, refused by the exact check.
+    DroneFactory(id="just-short", at=north_of(SEATTLE, -1.0), range_km=100, battery=11.9)
+    DroneFactory(id="well-short", at=north_of(SEATTLE, -1.5), range_km=100, battery=11.0)
     DroneFactory(id="enough", at=north_of(SEATTLE, -2.0), range_km=100, battery=15.0)
 
     response = put(api, "d-battery", assignment_body(pickup, dropoff))
 
     assert response.json()["droneId"] == "enough"
-    assert Drone.objects.get(pk="short-by-reserve").status == DroneStatus.AVAILABLE
+    assert Drone.objects.filter(status=DroneStatus.AVAILABLE).count() == 2
 
 
-def test_a_drone_beyond_the_first_search_ring_is_still_found(api):
+def test_a_distant_drone_with_the_range_for_the_trip_is_found(api):
     far = DroneFactory(id="far-away", at=north_of(SEATTLE, 40.0), range_km=200)
 
     response = put(api, "d-far", assignment_body())
@@ -89,7 +91,10 @@ def test_no_drone_able_to_carry_the_package_is_a_409_problem(api):
         ({"pickup": "Pike Place Market"}, "pickup"),
         ({"dropoff": {"latitude": 91, "longitude": 0}}, "dropoff.latitude"),
         ({"packageDetails": [{"id": "p", "size": "Huge", "weight": 1}]}, "packageDetails.0.size"),
-        ({"packageDetails": [{"id": "p", "size": "Small", "weight": 0}]}, "packageDetails.0.weight"),
+        (
+            {"packageDetails": [{"id": "p", "size": "Small", "weight": 0}]},
+            "packageDetails.0.weight",
+        ),
         ({"packageDetails": []}, "packageDetails"),
         ({"ownerId": ""}, "ownerId"),
     ],

@@ -50,7 +50,7 @@ def test_an_assigned_drone_is_not_pulled_without_reassigning_its_delivery(api):
     DroneFactory(id="spare", at=north_of(SEATTLE, 3))
     drone_id = assign(api)
 
-    with pytest.raises(DroneBusy, match="d-1.*reassign"):
+    with pytest.raises(DroneBusy, match=r"d-1.*reassign"):
         services.send_to_maintenance(drone_id)
 
     assert Drone.objects.get(pk=drone_id).status == DroneStatus.ASSIGNED

@@ -37,7 +37,10 @@ def live(tmp_path: Path, tracking: TrackingRecorder) -> Iterator[LiveSystem]:
         }
         env.pop("FABRIKAM_ROLE", None)
         manage(["migrate", "--noinput", "-v0"], env)
-        manage(["seed_fleet", "--drones", "3", "--area", f"{SEATTLE.latitude},{SEATTLE.longitude},1"], env)
+        manage(
+            ["seed_fleet", "--drones", "3", "--area", f"{SEATTLE.latitude},{SEATTLE.longitude},1"],
+            env,
+        )
         system = LiveSystem(env, tmp_path)
         yield system
         system.stop()
@@ -63,8 +66,10 @@ def test_the_scheduler_process_flies_an_assigned_drone_to_completion_and_home(li
     try:
         wait_until(completed, 60, "the scheduler to fly the delivery to its dropoff")
         wait_until(
-            lambda: requests.get(f"{base}/api/drones/{drone_id}", timeout=5).json()["status"]
-            in ("charging", "available"),
+            lambda: (
+                requests.get(f"{base}/api/drones/{drone_id}", timeout=5).json()["status"]
+                in ("charging", "available")
+            ),
             60,
             "the drone to land at home",
         )

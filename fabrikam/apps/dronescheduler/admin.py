@@ -20,8 +20,8 @@ class BatteryFilter(admin.SimpleListFilter):
     parameter_name = "battery"
     BANDS = {
         "low": ("below 20%", 0, 20),
-        "half": ("20–50%", 20, 50),
-        "most": ("50–99%", 50, 100),
+        "half": ("20-50%", 20, 50),
+        "most": ("50-99%", 50, 100),
         "full": ("full", 100, 101),
     }
 

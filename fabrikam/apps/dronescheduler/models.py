@@ -54,15 +54,7 @@ class Drone(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        indexes = [
-            # The assignment query: available drones inside a box around the pickup.
-            models.Index(
-                fields=["latitude", "longitude"],
-                condition=models.Q(status="available"),
-                name="drone_available_position",
-            ),
-            models.Index(fields=["status"], name="drone_status"),
-        ]
+        indexes = [models.Index(fields=["status"], name="drone_status")]
 
     def __str__(self) -> str:
         return self.id

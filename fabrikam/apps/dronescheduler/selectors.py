@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import F, FloatField, Q, QuerySet, Sum, Value
+from django.db.models import F, FloatField, QuerySet, Sum, Value
 from django.db.models.expressions import ExpressionWrapper
 from django.db.models.functions import Sqrt
 
@@ -37,11 +37,10 @@ def available_drones_by_distance(
     dropoff: Location,
     weight_kg: float,
     size: int,
-    within_km: float | None = None,
 ) -> QuerySet[Drone]:
     """Available drones that can carry the load and (roughly) fly the whole trip, nearest to
-    `pickup` first. With `within_km`, only drones that close: a box the partial index on
-    (latitude, longitude) narrows, then the circle inside it."""
+    `pickup` first, sorted in SQL (bench/assignment_latency.py measures it against a scan in
+    Python: tens of times faster with 10,000 drones)."""
     cos_lat = math.cos(math.radians(pickup.latitude))
     d_lat = F("latitude") - Value(pickup.latitude)
     d_lon = (F("longitude") - Value(pickup.longitude)) * Value(cos_lat)
@@ -69,14 +68,6 @@ def available_drones_by_distance(
         )
         .filter(charge_km__gte=F("trip_km"))
     )
-    if within_km is not None:
-        radius_deg = within_km / KM_PER_DEGREE
-        lon_deg = radius_deg / max(cos_lat, 0.01)
-        drones = drones.filter(
-            Q(latitude__range=(pickup.latitude - radius_deg, pickup.latitude + radius_deg))
-            & Q(longitude__range=(pickup.longitude - lon_deg, pickup.longitude + lon_deg)),
-            sq_degrees__lte=radius_deg * radius_deg,
-        )
     return drones.order_by("sq_degrees", "id")
 
 

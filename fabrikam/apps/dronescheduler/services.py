@@ -20,10 +20,6 @@ from fabrikam.apps.dronescheduler.models import (
 )
 from fabrikam.geo import Location, distance_km
 
-# Rings searched outwards from the pickup (km); None = the whole fleet. Each ring is a range scan
-# of the partial index on available drones' positions, so a nearby drone is found without sorting
-# the fleet.
-SEARCH_RINGS_KM: tuple[float | None, ...] = (5.0, 25.0, None)
 # Drones the SQL battery filter let through but the exact check refused, before giving up.
 MAX_REFUSED_CANDIDATES = 10
 
@@ -103,7 +99,7 @@ def _assign_nearest(request: AssignmentRequest) -> DroneDelivery:
         existing = _assignment_of(request.delivery_id)
         if existing is not None:
             return existing
-        drone = _take_nearest_fitting(request)
+        drone = take_nearest_fitting(request)
         now = timezone.now()
         pickup_eta, delivery_eta = estimate_etas(drone, request.pickup, request.dropoff, now)
         drone.status = DroneStatus.ASSIGNED
@@ -133,24 +129,25 @@ def _assign_nearest(request: AssignmentRequest) -> DroneDelivery:
         return delivery
 
 
-def _take_nearest_fitting(request: AssignmentRequest, excluding: str | None = None) -> Drone:
-    """Lock and return the nearest drone that fits; call inside a transaction."""
+def take_nearest_fitting(request: AssignmentRequest, excluding: str | None = None) -> Drone:
+    """The nearest available drone that can carry the load and fly the trip with its reserve,
+    locked until the caller's transaction ends (call inside one); NoDroneAvailable if none."""
     refused: list[str] = [excluding] if excluding else []
-    for ring in SEARCH_RINGS_KM:
-        while len(refused) <= MAX_REFUSED_CANDIDATES:
-            drone = (
-                selectors.available_drones_by_distance(
-                    request.pickup, request.dropoff, request.weight_kg, request.size, ring
-                )
-                .exclude(pk__in=refused)
-                .select_for_update(skip_locked=True, of=("self",))
-                .first()
+    while len(refused) <= MAX_REFUSED_CANDIDATES:
+        # One candidate at a time: locking more would hide them from concurrent callers.
+        drone = (
+            selectors.available_drones_by_distance(
+                request.pickup, request.dropoff, request.weight_kg, request.size
             )
-            if drone is None:
-                break
-            if has_battery_for(drone, trip_km(drone, request.pickup, request.dropoff)):
-                return drone
-            refused.append(drone.pk)
+            .exclude(pk__in=refused)
+            .select_for_update(skip_locked=True, of=("self",))
+            .first()
+        )
+        if drone is None:
+            break
+        if has_battery_for(drone, trip_km(drone, request.pickup, request.dropoff)):
+            return drone
+        refused.append(drone.pk)
     raise NoDroneAvailable(
         f"No available drone can carry {request.weight_kg:g} kg ({request.size.label}) "
         "to the dropoff and fly home with its battery reserve; try again later."
@@ -209,7 +206,7 @@ def reassign_delivery(delivery_id: str) -> DroneDelivery:
                 f"({flight.get_phase_display()}); only a delivery still waiting can move."
             )
         delivery, old = flight.delivery, flight.drone
-        new = _take_nearest_fitting(_request_of(delivery), excluding=old.pk)
+        new = take_nearest_fitting(_request_of(delivery), excluding=old.pk)
         now = timezone.now()
         new.status = DroneStatus.ASSIGNED
         new.save(update_fields=["status", "updated_at"])

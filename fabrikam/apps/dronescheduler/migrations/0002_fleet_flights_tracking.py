@@ -122,14 +122,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="drone",
-            index=models.Index(
-                condition=models.Q(("status", "available")),
-                fields=["latitude", "longitude"],
-                name="drone_available_position",
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="drone",
             index=models.Index(fields=["status"], name="drone_status"),
         ),
         migrations.AddIndex(
