@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from fabrikam.apps.dronescheduler import flights, selectors, tracking
@@ -96,6 +96,7 @@ def _assignment_of(delivery_id: str) -> DroneDelivery | None:
 
 def _assign_nearest(request: AssignmentRequest) -> DroneDelivery:
     with transaction.atomic():
+        _one_call_per_delivery(request.delivery_id)
         existing = _assignment_of(request.delivery_id)
         if existing is not None:
             return existing
@@ -127,6 +128,18 @@ def _assign_nearest(request: AssignmentRequest) -> DroneDelivery:
             battery_at_departure=drone.battery,
         )
         return delivery
+
+
+def _one_call_per_delivery(delivery_id: str) -> None:
+    """Make concurrent calls for one delivery take turns until the transaction ends, so a repeat
+    waits for the first call's drone instead of finding every drone locked and answering 409.
+    (SQLite transactions already take turns.)"""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                [f"dronedelivery:{delivery_id}"],
+            )
 
 
 def take_nearest_fitting(request: AssignmentRequest, excluding: str | None = None) -> Drone:

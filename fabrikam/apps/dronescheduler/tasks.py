@@ -16,5 +16,4 @@ logger = logging.getLogger(__name__)
 @shared_task(name=ADVANCE_FLIGHTS, acks_late=False, ignore_result=True)
 def advance_flights() -> None:
     report = flights.advance_flights()
-    if report.advanced or report.push_failures:
-        logger.info("flight tick: %s", report)
+    logger.log(logging.INFO if report.advanced else logging.DEBUG, "flight tick: %s", report)

@@ -59,7 +59,7 @@ def push_pending() -> PushReport:
             except PermanentError as exc:
                 failed += 1
                 if exc.status == 404:  # the saga has not created the delivery yet
-                    logger.info("delivery %s not known yet; will retry its tracking", delivery_id)
+                    logger.debug("delivery %s not known yet; will retry its tracking", delivery_id)
                     break
                 logger.error("tracking update for %s refused, dropped: %s", delivery_id, exc)
             else:
