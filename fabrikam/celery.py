@@ -34,22 +34,23 @@ def _start_probes(role: str, consuming: Any = None) -> Any:
     return state
 
 
+_probes: dict[str, Any] = {}
+
+
 @signals.worker_ready.connect
 def _worker_ready(sender: Any = None, **kwargs: Any) -> None:
-    consumer = sender  # the worker's Consumer blueprint
+    """The workflow worker, and the scheduler (a worker with beat embedded), answer probes once
+    they consume; readiness then follows the consumer's connection."""
+    from django.conf import settings
+
+    if _probes:
+        return
+    consumer = sender
     state = _start_probes(
-        "workflow",
-        consuming=lambda: (
-            bool(consumer.connection and consumer.connection.connected)
-            and consumer.blueprint.state == 1
-        ),  # RUN
+        settings.FABRIKAM_ROLE,
+        consuming=lambda: bool(consumer.connection and consumer.connection.connected)
+        and consumer.blueprint.state == 1,  # celery.bootsteps.RUN
     )
     if state is not None:
-        state.started.set()
-
-
-@signals.beat_init.connect
-def _beat_init(sender: Any = None, **kwargs: Any) -> None:
-    state = _start_probes("scheduler")
-    if state is not None:
+        _probes["state"] = state
         state.started.set()

@@ -14,3 +14,8 @@ class DroneDeliveryNotFound(NotFound):
 class DroneNotFound(NotFound):
     title = "Drone not found"
     slug = "drone-not-found"
+
+
+class DroneBusy(Conflict):
+    title = "Drone is busy"
+    slug = "drone-busy"

@@ -12,6 +12,8 @@ from fabrikam.apps.dronescheduler.api.serializers import (
     AssignmentSerializer,
     DroneDeliverySerializer,
     DroneSerializer,
+    UtilizationQuerySerializer,
+    UtilizationSerializer,
 )
 from fabrikam.apps.dronescheduler.models import Drone
 
@@ -35,6 +37,20 @@ class DroneDeliveryView(APIView):
     @extend_schema(responses=DroneDeliverySerializer, operation_id="releaseDrone")
     def delete(self, request: Request, delivery_id: str) -> Response:
         return Response(DroneDeliverySerializer(services.release_drone(delivery_id)).data)
+
+
+class UtilizationView(APIView):
+    @extend_schema(
+        parameters=[UtilizationQuerySerializer],
+        responses=UtilizationSerializer,
+        operation_id="getUtilization",
+    )
+    def get(self, request: Request) -> Response:
+        query = UtilizationQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        start, end = query.window()
+        totals = selectors.utilization(query.validated_data["ownerId"], start, end)
+        return Response(UtilizationSerializer(totals).data)
 
 
 class DroneListView(ListAPIView):
