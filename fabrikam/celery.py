@@ -48,8 +48,10 @@ def _worker_ready(sender: Any = None, **kwargs: Any) -> None:
     consumer = sender
     state = _start_probes(
         settings.FABRIKAM_ROLE,
-        consuming=lambda: bool(consumer.connection and consumer.connection.connected)
-        and consumer.blueprint.state == 1,  # celery.bootsteps.RUN
+        consuming=lambda: (
+            bool(consumer.connection and consumer.connection.connected)
+            and consumer.blueprint.state == 1
+        ),  # celery.bootsteps.RUN
     )
     if state is not None:
         _probes["state"] = state

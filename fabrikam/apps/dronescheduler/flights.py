@@ -274,3 +274,18 @@ def _take_lease(holder: str) -> bool:
 
 def _drop_lease(holder: str) -> None:
     TickLease.objects.filter(pk=1, holder=holder).update(holder="", expires_at=timezone.now())
+
+
+def redirect(flight: Flight, now: datetime) -> None:
+    """Start a new leg from where the drone is (after `advance_flight` to `now`), towards whatever
+    the delivery's pickup or dropoff now is."""
+    if flight.phase in (Phase.TO_PICKUP, Phase.TO_DROPOFF):
+        leg = current_leg(flight)
+        flight.finished_legs_km += leg.flown_km(now)
+        flight.leg_origin, flight.leg_started_at = leg.position(now), now
+
+
+def progress_update(flight: Flight, now: datetime) -> TrackingUpdate:
+    """A position report with the ETAs of the flight as it is now."""
+    flight.delivery.pickup_eta, flight.delivery.delivery_eta = _etas(flight)
+    return _update(flight, flight.drone.position, now)

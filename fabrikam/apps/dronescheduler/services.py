@@ -10,7 +10,13 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from fabrikam.apps.dronescheduler import flights, selectors, tracking
-from fabrikam.apps.dronescheduler.exceptions import DroneBusy, DroneNotFound, NoDroneAvailable
+from fabrikam.apps.dronescheduler.exceptions import (
+    AssignmentReleased,
+    DeliveryNotReplannable,
+    DroneBusy,
+    DroneNotFound,
+    NoDroneAvailable,
+)
 from fabrikam.apps.dronescheduler.models import (
     Drone,
     DroneDelivery,
@@ -82,12 +88,21 @@ def assign_drone(request: AssignmentRequest) -> DroneDelivery:
     """
     existing = _assignment_of(request.delivery_id)
     if existing is not None:
-        return existing
+        return _unless_released(existing)
     try:
         return _assign_nearest(request)
     except IntegrityError:
         # A concurrent call for the same delivery won; its assignment is the answer.
         return selectors.get_drone_delivery(request.delivery_id)
+
+
+def _unless_released(assignment: DroneDelivery) -> DroneDelivery:
+    if assignment.stage == DroneDelivery.Stage.RELEASED:
+        raise AssignmentReleased(
+            f"Delivery {assignment.delivery_id}'s drone was released (cancelled or compensated); "
+            "a released delivery is not flown again: request a new delivery."
+        )
+    return assignment
 
 
 def _assignment_of(delivery_id: str) -> DroneDelivery | None:
@@ -99,7 +114,7 @@ def _assign_nearest(request: AssignmentRequest) -> DroneDelivery:
         _one_call_per_delivery(request.delivery_id)
         existing = _assignment_of(request.delivery_id)
         if existing is not None:
-            return existing
+            return _unless_released(existing)
         drone = take_nearest_fitting(request)
         now = timezone.now()
         pickup_eta, delivery_eta = estimate_etas(drone, request.pickup, request.dropoff, now)
@@ -198,6 +213,75 @@ def release_drone(delivery_id: str, now: datetime | None = None) -> DroneDeliver
         delivery.released_at = now
         flights.save(flight)
         tracking.discard(delivery_id)
+        return delivery
+
+
+def replan_delivery(
+    delivery_id: str,
+    pickup: Location | None = None,
+    dropoff: Location | None = None,
+    now: datetime | None = None,
+) -> DroneDelivery:
+    """Change where the drone picks up or drops off (a rescheduled delivery) and recompute the
+    ETAs; a drone in the air turns towards the new point from where it is.
+
+    Refused (DeliveryNotReplannable) once it is too late: a new pickup after the package was
+    picked up, anything after the delivery completed or was released, or a route the drone's
+    battery cannot fly with its reserve."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        flight = (
+            Flight.objects.select_for_update(of=("self",))
+            .select_related("delivery", "drone")
+            .filter(delivery__delivery_id=delivery_id)
+            .first()
+        )
+        if flight is None:
+            return selectors.get_drone_delivery(delivery_id)  # raises DroneDeliveryNotFound
+        delivery, drone = flight.delivery, flight.drone
+        tracking.enqueue(flights.advance_flight(flight, now))
+        if delivery.stage in (DroneDelivery.Stage.RELEASED, DroneDelivery.Stage.COMPLETED):
+            flights.save(flight)
+            raise DeliveryNotReplannable(
+                f"Delivery {delivery_id} is {delivery.stage.lower()}; its route cannot change."
+            )
+        if pickup is not None and flight.phase not in (
+            Flight.Phase.WAITING,
+            Flight.Phase.TO_PICKUP,
+        ):
+            flights.save(flight)
+            raise DeliveryNotReplannable(
+                f"Delivery {delivery_id}'s package was already picked up; "
+                "only the dropoff can change."
+            )
+        new_pickup = pickup or delivery.pickup
+        new_dropoff = dropoff or delivery.dropoff
+        still_to_fly = (
+            distance_km(drone.position, new_dropoff) + distance_km(new_dropoff, drone.home)
+            if flight.phase == Flight.Phase.TO_DROPOFF
+            else trip_km(drone, new_pickup, new_dropoff)
+        )
+        if not has_battery_for(drone, still_to_fly):
+            flights.save(flight)
+            raise DeliveryNotReplannable(
+                f"Drone {drone.pk} cannot fly the new route with its battery reserve."
+            )
+        flights.redirect(flight, now)
+        delivery.pickup_latitude, delivery.pickup_longitude = (
+            new_pickup.latitude,
+            new_pickup.longitude,
+        )
+        delivery.dropoff_latitude, delivery.dropoff_longitude = (
+            new_dropoff.latitude,
+            new_dropoff.longitude,
+        )
+        if flight.phase == Flight.Phase.WAITING:
+            delivery.pickup_eta, delivery.delivery_eta = estimate_etas(
+                drone, new_pickup, new_dropoff, now
+            )
+        else:
+            tracking.enqueue([flights.progress_update(flight, now)])
+        flights.save(flight)
         return delivery
 
 

@@ -40,6 +40,18 @@ class AssignmentRequestSerializer(serializers.Serializer):
         )
 
 
+class ReplanSerializer(serializers.Serializer):
+    """PATCH /api/dronedeliveries/{id}: a rescheduled delivery's new pickup and/or dropoff."""
+
+    pickup = LocationField(required=False)
+    dropoff = LocationField(required=False)
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs:
+            raise serializers.ValidationError("Give pickup, dropoff or both.")
+        return attrs
+
+
 class AssignmentSerializer(serializers.Serializer):
     droneId = serializers.CharField(source="drone_id")
     pickupETA = serializers.DateTimeField(source="pickup_eta")

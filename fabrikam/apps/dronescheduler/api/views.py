@@ -12,6 +12,7 @@ from fabrikam.apps.dronescheduler.api.serializers import (
     AssignmentSerializer,
     DroneDeliverySerializer,
     DroneSerializer,
+    ReplanSerializer,
     UtilizationQuerySerializer,
     UtilizationSerializer,
 )
@@ -32,6 +33,15 @@ class DroneDeliveryView(APIView):
         serializer = AssignmentRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         assignment = services.assign_drone(serializer.to_request(delivery_id))
+        return Response(AssignmentSerializer(assignment).data)
+
+    @extend_schema(
+        request=ReplanSerializer, responses=AssignmentSerializer, operation_id="replanDrone"
+    )
+    def patch(self, request: Request, delivery_id: str) -> Response:
+        serializer = ReplanSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        assignment = services.replan_delivery(delivery_id, **serializer.validated_data)
         return Response(AssignmentSerializer(assignment).data)
 
     @extend_schema(responses=DroneDeliverySerializer, operation_id="releaseDrone")
