@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from fabrikam import embedded_redis, env, roles
+from fabrikam import broker, embedded_redis, env, roles
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env.string("FABRIKAM_DATA_DIR", str(BASE_DIR / "var")))
@@ -208,3 +208,28 @@ FLIGHT_TIME_SCALE = env.number("FLIGHT_TIME_SCALE", 1.0)  # >1 flies faster than
 # --- Ingestion ---
 IDEMPOTENCY_KEY_TTL_SECONDS = env.integer("IDEMPOTENCY_KEY_TTL_SECONDS", 24 * 3600)
 BROKER_RETRY_AFTER_SECONDS = env.integer("BROKER_RETRY_AFTER_SECONDS", 5)
+
+# --- Broker and the delivery-request queues (issue 3) ---
+try:
+    CELERY_BROKER_URL = broker.normalize_url(CELERY_BROKER_URL)
+    BROKER_KIND = broker.kind(CELERY_BROKER_URL)
+except broker.BrokerUrlError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
+DELIVERY_REQUESTS_QUEUE = CELERY_TASK_DEFAULT_QUEUE
+DELIVERY_REQUESTS_DEADLETTER_QUEUE = env.string(
+    "DELIVERY_REQUESTS_DEADLETTER_QUEUE", f"{DELIVERY_REQUESTS_QUEUE}-deadletter"
+)
+BROKER_CONNECT_TIMEOUT = env.number("BROKER_CONNECT_TIMEOUT", 2.0)
+BROKER_PUBLISH_TIMEOUT = env.number("BROKER_PUBLISH_TIMEOUT", 3.0)
+BROKER_PUBLISH_POOL_SIZE = env.integer("BROKER_PUBLISH_POOL_SIZE", 10)
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_CONNECT_TIMEOUT
+CELERY_BROKER_TRANSPORT_OPTIONS = broker.transport_options(
+    CELERY_BROKER_URL, BROKER_CONNECT_TIMEOUT, BROKER_PUBLISH_TIMEOUT
+)
+BROKER_PUBLISHER_TRANSPORT_OPTIONS = broker.publisher_transport_options(
+    CELERY_BROKER_URL, BROKER_PUBLISH_TIMEOUT
+)
+CELERY_TASK_QUEUES = [
+    broker.queue(name, CELERY_BROKER_URL)
+    for name in (DELIVERY_REQUESTS_QUEUE, DELIVERY_REQUESTS_DEADLETTER_QUEUE)
+]
