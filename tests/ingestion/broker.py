@@ -36,6 +36,7 @@ def drain(url: str, queue_name: str) -> list[Received]:
     received = []
     with Connection(url, connect_timeout=5) as connection:
         queue = broker.queue(queue_name, url)(connection.default_channel)
+        queue.declare()  # reading a queue nothing was ever published to is not an error
         while (message := queue.get(no_ack=True)) is not None:
             args, _kwargs, _embed = message.decode()
             received.append(Received(args[0], dict(message.headers), dict(message.properties)))

@@ -4,6 +4,7 @@ intent, so it is a 400 naming the field rather than a silent conversion."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.core.validators import RegexValidator
@@ -68,7 +69,21 @@ class ConfirmationTypeField(serializers.ChoiceField):
         raise AssertionError("unreachable")
 
 
-class OptionalDateTimeField(serializers.DateTimeField):
+class TimestampField(serializers.DateTimeField):
+    """An ISO-8601 date and time as a string ("2026-12-01T10:00:00Z"); without an offset it is UTC.
+    A date alone is refused: a pickup "on the 1st" is not a time a drone can be scheduled for."""
+
+    default_error_messages = {
+        "invalid": "Use an ISO-8601 date and time, e.g. 2026-12-01T10:00:00Z.",
+    }
+
+    def to_internal_value(self, value: Any) -> Any:
+        if not isinstance(value, str) or not re.search(r"\d[T ]\d", value):
+            self.fail("invalid")
+        return super().to_internal_value(value)
+
+
+class OptionalDateTimeField(TimestampField):
     """ISO-8601, or an empty string / null meaning "none"."""
 
     def to_internal_value(self, value: Any) -> Any:
@@ -92,7 +107,7 @@ class DeliveryRequestSerializer(serializers.Serializer):
     ownerId = StrictCharField(max_length=128)
     pickupLocation = LocationField()
     dropOffLocation = LocationField()
-    pickupTime = serializers.DateTimeField()
+    pickupTime = TimestampField()
     deadline = OptionalDateTimeField(required=False, allow_null=True, default=None)
     expedited = StrictBooleanField(default=False)
     confirmationRequired = ConfirmationTypeField(default=ConfirmationType.NONE)
@@ -110,7 +125,7 @@ class RescheduleSerializer(serializers.Serializer):
 
     pickupLocation = LocationField(required=False)
     dropOffLocation = LocationField(required=False)
-    pickupTime = serializers.DateTimeField(required=False)
+    pickupTime = TimestampField(required=False)
     deadline = OptionalDateTimeField(required=False, allow_null=True)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

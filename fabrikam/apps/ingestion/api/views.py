@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.request import Request
@@ -19,6 +20,7 @@ from fabrikam.apps.ingestion.api.serializers import (
     RescheduleSerializer,
 )
 from fabrikam.problems import CONTENT_TYPE as PROBLEM
+from fabrikam.problems import PayloadTooLarge
 
 JSON = "application/json"
 
@@ -94,9 +96,17 @@ def _trace(request: Request) -> dict[str, str]:
     )
 
 
+def _content_length(request: Request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0  # as Django reads it
+
+
 class JsonBodyView(APIView):
     """Requests with a body must say it is JSON: anything else, or no Content-Type, is a 415 (DRF
-    alone would read a body without a Content-Type as empty)."""
+    alone would read a body without a Content-Type as empty). A body over the limit is a 413
+    before it is read (Django would raise RequestDataTooBig from inside DRF's parsing)."""
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
@@ -108,6 +118,9 @@ class JsonBodyView(APIView):
                     detail=f"Send the body as JSON with Content-Type: {JSON}"
                     f" (got {media_type or 'no Content-Type'}).",
                 )
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            if _content_length(request) > limit:
+                raise PayloadTooLarge(f"The request body exceeds {limit} bytes.")
 
 
 class DeliveryRequestsView(JsonBodyView):
