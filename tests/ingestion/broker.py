@@ -43,19 +43,26 @@ def drain(url: str, queue_name: str) -> list[Received]:
     return received
 
 
-def exists(url: str, queue_name: str) -> bool:
+def accepts_messages_for(url: str, queue_name: str) -> bool:
+    """Publish a message to `queue_name`'s exchange without declaring anything, as a publisher
+    that trusts the queue to exist would, and read it back: True if the broker routed it there."""
+    probe = {"probe": uuid.uuid4().hex}
     with Connection(url, connect_timeout=5) as connection:
-        channel = connection.channel()
+        queue = broker.queue(queue_name, url)
         try:
-            broker.queue(queue_name, url)(channel).queue_declare(passive=True)
-        except connection.channel_errors:
+            connection.Producer().publish(
+                probe, exchange=queue.exchange, routing_key=queue.routing_key, declare=[]
+            )
+            message = queue(connection.default_channel).get(no_ack=True)
+        except connection.channel_errors:  # AMQP: no such exchange or queue
             return False
-        finally:
-            channel.close()
-    return True
+        return message is not None and message.decode() == probe
 
 
 def delete(url: str, *queue_names: str) -> None:
+    """Remove the queues and their exchanges (the test's, on a broker others share)."""
     with Connection(url, connect_timeout=5) as connection:
         for name in queue_names:
-            broker.queue(name, url)(connection.default_channel).delete()
+            queue = broker.queue(name, url)(connection.default_channel)
+            queue.delete()
+            queue.exchange.delete()
