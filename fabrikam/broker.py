@@ -8,9 +8,10 @@ Read by settings.py only (no Django here). Three brokers are supported:
   the broker has the message.
 - Azure Service Bus (`azureservicebus://`, kombu's transport): `azureservicebus://POLICY:KEY@NAMESPACE`
   (shared access key), `azureservicebus://DefaultAzureCredential@NAMESPACE` (managed or workload
-  identity) or the portal's connection string `Endpoint=sb://NAMESPACE/;SharedAccessKeyName=…;
-  SharedAccessKey=…`, which is turned into the first form. Queues are provisioned by Bicep, and the
-  app's identities may only send and listen, so nothing declares queues there.
+  identity), or the portal's connection string `Endpoint=sb://NAMESPACE/;SharedAccessKeyName=…;
+  SharedAccessKey=…` given as SERVICE_BUS_CONNECTION_STRING and turned into the first form (not as
+  CELERY_BROKER_URL: Celery reads that variable itself, and needs a URL). Queues are provisioned by
+  Bicep, and the app's identities may only send and listen, so nothing declares queues there.
 """
 
 from __future__ import annotations
@@ -41,15 +42,8 @@ class BrokerUrlError(ValueError):
     pass
 
 
-def normalize_url(value: str) -> str:
-    """A broker URL for kombu: Service Bus connection strings become `azureservicebus://` URLs."""
-    value = value.strip()
-    if value.lower().startswith("endpoint="):
-        return _service_bus_url(value)
-    return value
-
-
-def _service_bus_url(connection_string: str) -> str:
+def service_bus_url(connection_string: str) -> str:
+    """kombu's URL for a Service Bus connection string with a shared access key."""
     parts: dict[str, str] = {}
     for item in connection_string.split(";"):
         name, sep, value = item.partition("=")
@@ -59,7 +53,7 @@ def _service_bus_url(connection_string: str) -> str:
     policy, key = parts.get("sharedaccesskeyname"), parts.get("sharedaccesskey")
     if endpoint.scheme != "sb" or not endpoint.hostname or not policy or not key:
         raise BrokerUrlError(
-            "CELERY_BROKER_URL looks like an Azure Service Bus connection string but is not "
+            "SERVICE_BUS_CONNECTION_STRING is not "
             "'Endpoint=sb://<namespace>.servicebus.windows.net/;SharedAccessKeyName=<policy>;"
             "SharedAccessKey=<key>'; copy it from the namespace's Shared access policies, or use "
             "azureservicebus://DefaultAzureCredential@<namespace>.servicebus.windows.net"
@@ -70,6 +64,11 @@ def _service_bus_url(connection_string: str) -> str:
 
 
 def kind(url: str) -> str:
+    if url.strip().lower().startswith("endpoint="):
+        raise BrokerUrlError(
+            "CELERY_BROKER_URL holds a Service Bus connection string: Celery needs a URL there. "
+            "Move the connection string to SERVICE_BUS_CONNECTION_STRING; unset CELERY_BROKER_URL"
+        )
     scheme = url.split("://", 1)[0].lower() if "://" in url else ""
     try:
         return _KINDS[scheme]

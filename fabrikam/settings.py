@@ -210,8 +210,10 @@ IDEMPOTENCY_KEY_TTL_SECONDS = env.integer("IDEMPOTENCY_KEY_TTL_SECONDS", 24 * 36
 BROKER_RETRY_AFTER_SECONDS = env.integer("BROKER_RETRY_AFTER_SECONDS", 5)
 
 # --- Broker and the delivery-request queues (issue 3) ---
+SERVICE_BUS_CONNECTION_STRING = env.string("SERVICE_BUS_CONNECTION_STRING")
 try:
-    CELERY_BROKER_URL = broker.normalize_url(CELERY_BROKER_URL)
+    if SERVICE_BUS_CONNECTION_STRING and not env.string("CELERY_BROKER_URL"):
+        CELERY_BROKER_URL = broker.service_bus_url(SERVICE_BUS_CONNECTION_STRING)
     BROKER_KIND = broker.kind(CELERY_BROKER_URL)
 except broker.BrokerUrlError as exc:
     raise ImproperlyConfigured(str(exc)) from None
