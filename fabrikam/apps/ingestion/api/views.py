@@ -167,8 +167,8 @@ class DeliveryRequestView(JsonBodyView):
         parameters=[TRACEPARENT, LOCATION, RETRY_AFTER],
         operation_id="rescheduleDelivery",
     )
-    def patch(self, request: Request, delivery_id: str) -> Response:
-        delivery_id = _valid(DeliveryIdSerializer, "deliveryId", delivery_id)
+    def patch(self, request: Request, deliveryId: str) -> Response:  # the contract's path name
+        delivery_id = _valid(DeliveryIdSerializer, "deliveryId", deliveryId)
         serializer = RescheduleSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.reschedule_delivery(delivery_id, serializer.validated_data, _trace(request))
@@ -185,8 +185,8 @@ class DeliveryRequestView(JsonBodyView):
         parameters=[TRACEPARENT, LOCATION, RETRY_AFTER],
         operation_id="cancelDelivery",
     )
-    def delete(self, request: Request, delivery_id: str) -> Response:
-        delivery_id = _valid(DeliveryIdSerializer, "deliveryId", delivery_id)
+    def delete(self, request: Request, deliveryId: str) -> Response:
+        delivery_id = _valid(DeliveryIdSerializer, "deliveryId", deliveryId)
         services.cancel_delivery(delivery_id, _trace(request))
         return _accepted(delivery_id, messages.CANCEL)
 
