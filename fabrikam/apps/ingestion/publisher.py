@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
+import ssl
 import threading
 from typing import Any
 
@@ -97,18 +99,27 @@ def _failures(connection: Connection) -> tuple[type[BaseException], ...]:
 
 
 def _drop_if_dead(connection: Connection) -> None:
-    """An idle AMQP connection learns of a broker restart only when it next reads: read now (not
-    blocking) so a connection the broker has closed is replaced instead of failing this publish.
-    Redis clients reconnect by themselves."""
+    """An idle AMQP connection learns of a broker restart only when it next reads: look now,
+    without blocking, so a connection the broker has closed is replaced instead of failing this
+    publish. Redis clients reconnect by themselves."""
     if settings.BROKER_KIND != broker.AMQP or not connection.connected:
         return
+    sock = connection.connection.transport.sock
     try:
-        connection.drain_events(timeout=0.0001)
-    except TimeoutError:
-        pass  # nothing to read: alive
+        if isinstance(sock, ssl.SSLSocket):  # no MSG_PEEK on TLS: let the client read a frame
+            connection.drain_events(timeout=0.0001)
+            return
+        pending = sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        if pending:  # a heartbeat, or the broker saying it closes the connection
+            connection.drain_events(timeout=0.0001)
+            return
+    except (BlockingIOError, TimeoutError):
+        return  # nothing to read: alive
     except (*connection.connection_errors, OSError) as exc:
         logger.info("replacing a broker connection the broker closed: %s", exc)
-        connection.collect()
+    else:
+        logger.info("replacing a broker connection the broker closed")
+    connection.collect()
 
 
 def publish(message: dict[str, Any], message_id: str, headers: dict[str, str]) -> None:
