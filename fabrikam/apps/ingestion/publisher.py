@@ -65,6 +65,10 @@ def queues() -> list[Queue]:
     ]
 
 
+# Longer than a delivery lives (cancelled ones are kept 7 days), so a message id is not reused.
+SEQUENCE_TTL_SECONDS = 30 * 24 * 3600
+
+
 def _sequence_key(delivery_id: str, operation: str) -> str:
     return f"{settings.REDIS_KEY_PREFIX}:ingestion:v1:seq:{delivery_id}:{operation}"
 
@@ -75,7 +79,7 @@ def next_message_id(delivery_id: str, operation: str) -> str:
     key = _sequence_key(delivery_id, operation)
     with redis.pipeline(transaction=True) as pipe:
         pipe.incr(key)
-        pipe.expire(key, settings.IDEMPOTENCY_KEY_TTL_SECONDS)
+        pipe.expire(key, SEQUENCE_TTL_SECONDS)
         n, _ = pipe.execute()
     return f"{delivery_id}:{operation}:{n}"
 

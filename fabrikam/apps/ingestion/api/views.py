@@ -155,17 +155,30 @@ class DeliveryRequestsView(JsonBodyView):
         return Response(body, status=status.HTTP_202_ACCEPTED, headers=_location(delivery_id))
 
 
-class DeliveryRequestView(JsonBodyView):
-    @extend_schema(
-        summary="Reschedule a delivery",
-        description="Queues new pickup/drop-off locations or times." + NOT_KNOWN_HERE,
-        request=RescheduleSerializer,
+def _operation_schema(
+    summary: str, description: str, request: Any, problems: tuple[int, ...], operation_id: str
+) -> Any:
+    """The OpenAPI description of a reschedule or cancel."""
+    return extend_schema(
+        summary=summary,
+        description=description + NOT_KNOWN_HERE,
+        request=request,
         responses={
             202: OpenApiResponse(OperationAcceptedSerializer, "Queued."),
-            **_problems(400, 413, 415, 503),
+            **_problems(*problems),
         },
         parameters=[TRACEPARENT, LOCATION, RETRY_AFTER],
-        operation_id="rescheduleDelivery",
+        operation_id=operation_id,
+    )
+
+
+class DeliveryRequestView(JsonBodyView):
+    @_operation_schema(
+        "Reschedule a delivery",
+        "Queues new pickup/drop-off locations or times.",
+        RescheduleSerializer,
+        (400, 413, 415, 503),
+        "rescheduleDelivery",
     )
     def patch(self, request: Request, deliveryId: str) -> Response:  # the contract's path name
         delivery_id = _valid(DeliveryIdSerializer, "deliveryId", deliveryId)
@@ -174,16 +187,8 @@ class DeliveryRequestView(JsonBodyView):
         services.reschedule_delivery(delivery_id, serializer.validated_data, _trace(request))
         return _accepted(delivery_id, messages.RESCHEDULE)
 
-    @extend_schema(
-        summary="Cancel a delivery",
-        description="Queues the cancellation." + NOT_KNOWN_HERE,
-        request=None,
-        responses={
-            202: OpenApiResponse(OperationAcceptedSerializer, "Queued."),
-            **_problems(400, 503),
-        },
-        parameters=[TRACEPARENT, LOCATION, RETRY_AFTER],
-        operation_id="cancelDelivery",
+    @_operation_schema(
+        "Cancel a delivery", "Queues the cancellation.", None, (400, 503), "cancelDelivery"
     )
     def delete(self, request: Request, deliveryId: str) -> Response:
         delivery_id = _valid(DeliveryIdSerializer, "deliveryId", deliveryId)
