@@ -1,9 +1,10 @@
 """What accepting a delivery request costs over publishing its message bare.
 
 Baseline: Celery's own `send_task` of the same message to the same broker (what the first version
-did). Measured in the same run: POST /api/deliveryrequests in-process (validation, message id,
-bounded publish on the ingestion's pool, 202), without and with an Idempotency-Key (the claim and
-settle scripts), and a retry answered from the key alone. Prints each as a ratio to the baseline.
+did). Measured in the same run: the ingestion's bounded publish alone (its pool, liveness probe,
+timeouts), then POST /api/deliveryrequests in-process (Django and DRF, validation, message id,
+publish, 202) without and with an Idempotency-Key (the claim and settle scripts), and a retry
+answered from the key alone. Prints each as a ratio to the baseline.
 
 Runs on the embedded Redis unless REDIS_URL / CELERY_BROKER_URL point elsewhere (e.g. RabbitMQ).
 """
@@ -67,7 +68,7 @@ def run() -> None:
     from django.conf import settings
     from rest_framework.test import APIClient
 
-    from fabrikam.apps.ingestion import messages
+    from fabrikam.apps.ingestion import messages, publisher
     from fabrikam.celery import app
     from tests.ingestion import broker
     from tests.ingestion.factories import DeliveryRequestFactory
@@ -90,6 +91,9 @@ def run() -> None:
     print(f"broker: {settings.BROKER_KIND}; {REQUESTS} requests x {ROUNDS} rounds", flush=True)
     results = {
         "bare send_task (baseline)": timed("baseline", bare),
+        "ingestion publish only": timed(
+            "publish", lambda i: publisher.publish(message, f"p{i}", {})
+        ),
         "POST, no Idempotency-Key": timed("post", post),
         "POST, new Idempotency-Key": timed("post+key", lambda i: post(i, f"{run_id}-{i}")),
         "POST, retried Idempotency-Key": timed("retry", lambda i: post(i, f"{run_id}-retried")),
