@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from fabrikam import embedded_redis, env, roles
+from fabrikam import broker, embedded_redis, env, roles
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env.string("FABRIKAM_DATA_DIR", str(BASE_DIR / "var")))
@@ -146,16 +146,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_CONSUMER = "fabrikam.apps.workflow.consumer:DeadLetteringConsumer"
-DEAD_LETTER_QUEUE = env.string("DEAD_LETTER_QUEUE", f"{CELERY_TASK_DEFAULT_QUEUE}-deadletter")
 # Redis broker: an unacknowledged message is redelivered after this long (e.g. its worker died).
 # Keep it above the worst case of one attempt (WORKFLOW_TASK_TIME_LIMIT).
 BROKER_VISIBILITY_TIMEOUT = env.integer("BROKER_VISIBILITY_TIMEOUT", 600)
 BROKER_RESTORE_INTERVAL = env.integer("BROKER_RESTORE_INTERVAL", 10)  # how often to look for them
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
-    "unacked_restore_interval": BROKER_RESTORE_INTERVAL,
-    "unacked_restore_throttle": 1,
-}
+
 
 # --- Workflow saga (issue 4) ---
 # These must agree with each other and with the queue's lock duration (Service Bus: at most 5 min):
@@ -280,3 +275,36 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests on SQLite use a file: Django's default in-memory test database is shared-cache, whose
     # table locks ignore the busy timeout, so concurrent assignment tests would fail spuriously.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-db.sqlite3")}
+
+# --- Broker and the delivery-request queues (issue 3) ---
+SERVICE_BUS_CONNECTION_STRING = env.string("SERVICE_BUS_CONNECTION_STRING")
+try:
+    if SERVICE_BUS_CONNECTION_STRING and not env.string("CELERY_BROKER_URL"):
+        CELERY_BROKER_URL = broker.service_bus_url(SERVICE_BUS_CONNECTION_STRING)
+    BROKER_KIND = broker.kind(CELERY_BROKER_URL)
+except broker.BrokerUrlError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
+DELIVERY_REQUESTS_QUEUE = CELERY_TASK_DEFAULT_QUEUE
+DELIVERY_REQUESTS_DEADLETTER_QUEUE = env.string(
+    "DELIVERY_REQUESTS_DEADLETTER_QUEUE", f"{DELIVERY_REQUESTS_QUEUE}-deadletter"
+)
+BROKER_CONNECT_TIMEOUT = env.number("BROKER_CONNECT_TIMEOUT", 2.0)
+BROKER_PUBLISH_TIMEOUT = env.number("BROKER_PUBLISH_TIMEOUT", 3.0)
+BROKER_PUBLISH_POOL_SIZE = env.integer("BROKER_PUBLISH_POOL_SIZE", 10)
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_CONNECT_TIMEOUT
+CELERY_BROKER_TRANSPORT_OPTIONS = broker.transport_options(
+    CELERY_BROKER_URL, BROKER_CONNECT_TIMEOUT, BROKER_PUBLISH_TIMEOUT
+)
+if BROKER_KIND == broker.REDIS:
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
+        "visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
+        "unacked_restore_interval": BROKER_RESTORE_INTERVAL,
+        "unacked_restore_throttle": 1,
+    }
+BROKER_PUBLISHER_TRANSPORT_OPTIONS = broker.publisher_transport_options(
+    CELERY_BROKER_URL, BROKER_PUBLISH_TIMEOUT
+)
+CELERY_TASK_QUEUES = [
+    broker.queue(name, CELERY_BROKER_URL)
+    for name in (DELIVERY_REQUESTS_QUEUE, DELIVERY_REQUESTS_DEADLETTER_QUEUE)
+]
