@@ -163,7 +163,14 @@ def test_rabbitmq_publishes_with_confirms_and_bounded_socket_waits():
 def test_redis_bounds_connecting_and_each_command():
     config = configuration_for("redis://127.0.0.1:6399/5", BROKER_CONNECT_TIMEOUT="1")
     assert config["transport"] == "redis"
-    assert config["transport_options"] == {"socket_connect_timeout": 1.0, "socket_timeout": 3.0}
+    assert config["transport_options"] == {
+        "socket_connect_timeout": 1.0,
+        "socket_timeout": 3.0,
+        # the workflow's redelivery of unacknowledged messages (see the workflow's settings)
+        "visibility_timeout": 600,
+        "unacked_restore_interval": 10,
+        "unacked_restore_throttle": 1,
+    }
 
 
 @pytest.mark.parametrize(

@@ -213,3 +213,31 @@ def test_cancelling_a_scheduled_delivery_releases_its_drone(saga):
     wait_until(lambda: saga.assigned_drones() == [], 30, "the drone to be released")
     events = saga.get("delivery", f"/api/deliveries/{delivery_id}/events").json()
     assert [e["stage"] for e in events] == ["Created", "Cancelled"]
+
+
+def test_a_reschedule_updates_the_delivery_and_re_plans_the_drone(saga):
+    saga.start_worker()
+    delivery_id = saga.request_delivery("pkg-move")
+    before = scheduled(saga, delivery_id)
+    new_dropoff = {"latitude": 47.6300, "longitude": -122.3600, "altitude": 0.0}
+
+    response = requests.patch(
+        f"{saga.urls['ingestion']}/api/deliveryrequests/{delivery_id}",
+        json={"dropOffLocation": new_dropoff},
+        timeout=10,
+    )
+    assert response.status_code == 202, response.text
+
+    moved = wait_until(
+        lambda: (d := saga.delivery(delivery_id)) and d["dropoff"] == new_dropoff and d,
+        30,
+        "the delivery's new dropoff",
+    )
+    assert moved["droneId"] == before["droneId"]
+    assignment = saga.get("dronescheduler", f"/api/dronedeliveries/{delivery_id}").json()
+    assert (assignment["dropoff"]["latitude"], assignment["dropoff"]["longitude"]) == (
+        47.63,
+        -122.36,
+    )
+    events = saga.get("delivery", f"/api/deliveries/{delivery_id}/events").json()
+    assert [e["stage"] for e in events] == ["Created", "Rescheduled"]
