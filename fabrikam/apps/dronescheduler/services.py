@@ -14,6 +14,7 @@ from fabrikam.apps.dronescheduler.exceptions import (
     AssignmentReleased,
     DeliveryNotReplannable,
     DroneBusy,
+    DroneDeliveryNotFound,
     DroneNotFound,
     NoDroneAvailable,
 )
@@ -182,6 +183,20 @@ def take_nearest_fitting(request: AssignmentRequest, excluding: str | None = Non
     )
 
 
+def _locked_flight(delivery_id: str) -> Flight:
+    """The delivery's flight, locked until the caller's transaction ends (call inside one)."""
+    flight = (
+        Flight.objects.select_for_update(of=("self",))
+        .select_related("delivery", "drone")
+        .filter(delivery__delivery_id=delivery_id)
+        .first()
+    )
+    if flight is None:
+        selectors.get_drone_delivery(delivery_id)  # raises DroneDeliveryNotFound
+        raise DroneDeliveryNotFound(f"Delivery {delivery_id} has no flight.")
+    return flight
+
+
 def release_drone(delivery_id: str, now: datetime | None = None) -> DroneDelivery:
     """Free the drone assigned to `delivery_id` (cancel or the saga's compensation). Idempotent.
 
@@ -190,14 +205,7 @@ def release_drone(delivery_id: str, now: datetime | None = None) -> DroneDeliver
     """
     now = now or timezone.now()
     with transaction.atomic():
-        flight = (
-            Flight.objects.select_for_update(of=("self",))
-            .select_related("delivery", "drone")
-            .filter(delivery__delivery_id=delivery_id)
-            .first()
-        )
-        if flight is None:
-            return selectors.get_drone_delivery(delivery_id)  # raises DroneDeliveryNotFound
+        flight = _locked_flight(delivery_id)
         delivery = flight.delivery
         if delivery.stage in (DroneDelivery.Stage.RELEASED, DroneDelivery.Stage.COMPLETED):
             return delivery
@@ -230,14 +238,7 @@ def replan_delivery(
     battery cannot fly with its reserve."""
     now = now or timezone.now()
     with transaction.atomic():
-        flight = (
-            Flight.objects.select_for_update(of=("self",))
-            .select_related("delivery", "drone")
-            .filter(delivery__delivery_id=delivery_id)
-            .first()
-        )
-        if flight is None:
-            return selectors.get_drone_delivery(delivery_id)  # raises DroneDeliveryNotFound
+        flight = _locked_flight(delivery_id)
         delivery, drone = flight.delivery, flight.drone
         tracking.enqueue(flights.advance_flight(flight, now))
         if delivery.stage in (DroneDelivery.Stage.RELEASED, DroneDelivery.Stage.COMPLETED):
@@ -289,14 +290,7 @@ def reassign_delivery(delivery_id: str) -> DroneDelivery:
     """Move a delivery whose drone has not taken off yet to the next-best drone; its old drone is
     available again. Raises NoDroneAvailable (and changes nothing) when no other drone fits."""
     with transaction.atomic():
-        flight = (
-            Flight.objects.select_for_update(of=("self",))
-            .select_related("delivery", "drone")
-            .filter(delivery__delivery_id=delivery_id)
-            .first()
-        )
-        if flight is None:
-            return selectors.get_drone_delivery(delivery_id)  # raises DroneDeliveryNotFound
+        flight = _locked_flight(delivery_id)
         if flight.phase != Flight.Phase.WAITING:
             raise DroneBusy(
                 f"Delivery {delivery_id}'s drone {flight.drone_id} has already taken off "
