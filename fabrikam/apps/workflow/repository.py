@@ -68,7 +68,11 @@ def set_if_absent(delivery_id: str, field: str, value: Any) -> str:
 
 
 class Busy(Exception):
-    """Another worker holds this delivery's lock."""
+    """Another worker holds this delivery's lock, for `retry_in` more seconds at most."""
+
+    def __init__(self, delivery_id: str, retry_in: float) -> None:
+        super().__init__(delivery_id)
+        self.retry_in = retry_in
 
 
 @contextlib.contextmanager
@@ -79,7 +83,7 @@ def locked(delivery_id: str, seconds: float) -> Iterator[None]:
     key = _key("lock", delivery_id)
     redis = _redis()
     if not redis.set(key, token, nx=True, px=int(seconds * 1000)):
-        raise Busy(delivery_id)
+        raise Busy(delivery_id, max(redis.pttl(key), 0) / 1000)
     try:
         yield
     finally:

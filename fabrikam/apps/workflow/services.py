@@ -9,6 +9,7 @@ stopped. A step that fails permanently undoes the earlier ones; a transient fail
 from __future__ import annotations
 
 import logging
+import random
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -35,10 +36,11 @@ FINAL = {Status.COMPLETED, Status.COMPENSATED, Status.CANCELLED}
 
 
 class RetryLater(Exception):
-    def __init__(self, reason: str, countdown: float) -> None:
+    def __init__(self, reason: str, countdown: float, counts: bool = True) -> None:
         super().__init__(reason)
         self.reason = reason
         self.countdown = countdown
+        self.counts = counts  # whether this try counts towards WORKFLOW_MAX_ATTEMPTS
 
 
 @dataclass(frozen=True)
@@ -71,9 +73,12 @@ def handle(message: dict[str, Any], attempt: int = 0, replayed: bool = False) ->
             if message["operation"] == CANCEL:
                 return _cancel(delivery_id)
             return _reschedule(message, attempt)
-    except repository.Busy:
-        raise _retry(
-            f"delivery {delivery_id} is being processed by another worker", attempt
+    except repository.Busy as busy:
+        # Come back when the other worker's lock is released or has expired (it died).
+        raise RetryLater(
+            f"delivery {delivery_id} is being processed by another worker",
+            countdown=busy.retry_in + random.uniform(0.1, 0.5),
+            counts=False,
         ) from None
 
 

@@ -23,8 +23,11 @@ logger = logging.getLogger(__name__)
     reject_on_worker_lost=True,
     max_retries=None,  # counted below, so that giving up can compensate and dead-letter
 )
-def handle_delivery_request(self: Any, message: Any, replayed: bool = False) -> str:
-    attempt = self.request.retries
+def handle_delivery_request(
+    self: Any, message: Any, replayed: bool = False, attempt: int = 0
+) -> str:
+    """`attempt` counts the tries that failed so far; waiting for another worker's lock on the
+    same delivery (a redelivery racing a dead worker's lock) does not count."""
     try:
         message = validate(message)
         outcome = services.handle(message, attempt, replayed=replayed)
@@ -32,11 +35,13 @@ def handle_delivery_request(self: Any, message: Any, replayed: bool = False) -> 
         deadletters.publish(self.request.id, f"invalid message: {error}", message, attempt + 1)
         return "dead-lettered"
     except services.RetryLater as later:
-        if attempt + 1 >= settings.WORKFLOW_MAX_ATTEMPTS:
-            reason = f"gave up after {attempt + 1} attempts: {later.reason}"
+        tried = attempt + 1 if later.counts else attempt
+        if tried >= settings.WORKFLOW_MAX_ATTEMPTS:
+            reason = f"gave up after {tried} attempts: {later.reason}"
             services.give_up(message, reason)
-            deadletters.publish(self.request.id, reason, message, attempt + 1)
+            deadletters.publish(self.request.id, reason, message, tried)
             return "dead-lettered"
         logger.info("retrying %s in %.1fs: %s", self.request.id, later.countdown, later.reason)
-        raise self.retry(countdown=later.countdown, exc=later) from later
+        kwargs = {"replayed": replayed, "attempt": tried}
+        raise self.retry(countdown=later.countdown, kwargs=kwargs, exc=later) from later
     return outcome.status
