@@ -35,6 +35,8 @@ def gunicorn(host: str, port: int, workers: int, threads: int) -> list[str]:
         "*",
         "--config",
         "python:fabrikam.gunicorn_hooks",
+        # Several gunicorns share a machine (dev, tests): no shared ~/.gunicorn control socket.
+        "--no-control-socket",
     ]
 
 

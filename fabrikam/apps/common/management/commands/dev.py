@@ -48,15 +48,7 @@ class Command(BaseCommand):
         supervisor.start("workflow", processes.celery_worker(), env)
         if not no_beat:
             supervisor.start("scheduler", processes.celery_beat(), env)
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"\nFabrikam Drone Delivery is running:\n"
-                f"  API docs   {base}/api/docs/\n"
-                f"  admin      {base}/admin/\n"
-                f"  health     {base}/healthz/ready\n"
-                f"Press Ctrl-C to stop everything.\n"
-            )
-        )
+        self.stdout.write(self.style.SUCCESS(self.banner(base)))
         self.stdout.flush()
 
         def report(name: str, code: int) -> None:
