@@ -1,16 +1,25 @@
 """The HTTP client every cross-service call goes through.
 
-Each downstream service gets one `ServiceClient` (base URL from settings). Errors come back typed:
-`TransientError` (connect/timeout, 408, 429, 5xx: worth retrying later) or `PermanentError` (other
-4xx: retrying will not help), each with the status and the problem detail the service sent.
+Each downstream service gets one `ServiceClient` (base URL from settings) with a timeout, a few
+quick retries with exponential backoff and jitter on transient failures (connect errors, timeouts,
+408, 429 honouring Retry-After, 5xx), a circuit breaker and a bulkhead. Other 4xx are not retried.
+Errors come back typed: `TransientError` (worth retrying later) or `PermanentError` (it will not
+help), carrying the status and the problem detail the service sent.
+
+In-call retries are kept short on purpose: a workflow task retries longer by re-scheduling itself,
+so no task sleeps through a Service Bus message lock (see the workflow's README section).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import requests
+
+from fabrikam.resilience import Bulkhead, BulkheadFull, CircuitBreaker, CircuitOpen, backoff_delay
 
 TRANSIENT_STATUSES = {408, 429, 500, 502, 503, 504}
 
@@ -27,13 +36,17 @@ class DownstreamError(Exception):
     ) -> None:
         super().__init__(f"{service}: {method} {url} → {status or 'no answer'}: {detail}")
         self.service = service
+        self.method = method
         self.status = status
         self.detail = detail
         self.retry_after = retry_after
 
 
 class TransientError(DownstreamError):
-    pass
+    """Worth retrying later. `shed` marks a call refused locally (open circuit, full bulkhead):
+    retrying it at once would only hammer the same guard."""
+
+    shed: bool = False
 
 
 class PermanentError(DownstreamError):
@@ -41,9 +54,8 @@ class PermanentError(DownstreamError):
 
 
 def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After", "")
     try:
-        return max(0.0, float(value))
+        return max(0.0, float(response.headers.get("Retry-After", "")))
     except ValueError:
         return None
 
@@ -58,27 +70,83 @@ def _detail(response: requests.Response) -> str:
     return str(body)[:300]
 
 
+@dataclass(frozen=True)
+class ResiliencePolicy:
+    timeout: float = 5.0
+    attempts: int = 3  # per call, including the first
+    base_delay: float = 0.2
+    max_delay: float = 2.0
+    breaker_failures: int = 5
+    breaker_seconds: float = 30.0
+    max_concurrent: int = 10
+    bulkhead_wait: float = 1.0
+
+
 @dataclass
 class ServiceClient:
     name: str
     base_url: str
-    timeout: float = 5.0
+    policy: ResiliencePolicy = field(default_factory=ResiliencePolicy)
+    sleep: Callable[[float], None] = time.sleep
+    timeout: float | None = None  # overrides policy.timeout
 
     def __post_init__(self) -> None:
+        if self.timeout is not None:
+            self.policy = replace(self.policy, timeout=self.timeout)
         self.session = requests.Session()
-
-    def request(self, method: str, path: str, json: Any = None) -> requests.Response:
-        url = self.base_url.rstrip("/") + path
-        try:
-            response = self.session.request(method, url, json=json, timeout=self.timeout)
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise TransientError(self.name, method, url, None, str(exc)) from exc
-        if response.status_code < 400:
-            return response
-        error = TransientError if response.status_code in TRANSIENT_STATUSES else PermanentError
-        raise error(
-            self.name, method, url, response.status_code, _detail(response), _retry_after(response)
+        self.breaker = CircuitBreaker(
+            self.name, self.policy.breaker_failures, self.policy.breaker_seconds
         )
+        self.bulkhead = Bulkhead(self.name, self.policy.max_concurrent, self.policy.bulkhead_wait)
+
+    def request(
+        self, method: str, path: str, json: Any = None, headers: dict[str, str] | None = None
+    ) -> requests.Response:
+        url = self.base_url.rstrip("/") + path
+        attempt = 1
+        while True:
+            try:
+                return self._once(method, url, json, headers)
+            except TransientError as error:
+                if attempt >= self.policy.attempts or error.shed:
+                    raise
+                self.sleep(
+                    backoff_delay(
+                        attempt, self.policy.base_delay, self.policy.max_delay, error.retry_after
+                    )
+                )
+                attempt += 1
+
+    def _once(
+        self, method: str, url: str, json: Any, headers: dict[str, str] | None
+    ) -> requests.Response:
+        try:
+            self.breaker.before_call()
+            with self.bulkhead:
+                response = self.session.request(
+                    method, url, json=json, headers=headers, timeout=self.policy.timeout
+                )
+        except (CircuitOpen, BulkheadFull) as exc:
+            error = TransientError(self.name, method, url, None, str(exc))
+            error.shed = True
+            raise error from exc
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            self.breaker.record_failure()
+            raise TransientError(self.name, method, url, None, str(exc)) from exc
+        if response.status_code in TRANSIENT_STATUSES:
+            self.breaker.record_failure()
+            raise TransientError(
+                self.name,
+                method,
+                url,
+                response.status_code,
+                _detail(response),
+                _retry_after(response),
+            )
+        self.breaker.record_success()  # the service answered: 4xx is the caller's problem
+        if response.status_code >= 400:
+            raise PermanentError(self.name, method, url, response.status_code, _detail(response))
+        return response
 
     def put(self, path: str, json: Any) -> requests.Response:
         return self.request("PUT", path, json)
@@ -91,3 +159,26 @@ class ServiceClient:
 
     def get(self, path: str) -> requests.Response:
         return self.request("GET", path)
+
+    def post(self, path: str, json: Any) -> requests.Response:
+        return self.request("POST", path, json)
+
+
+def policy_from_settings() -> ResiliencePolicy:
+    from django.conf import settings
+
+    return ResiliencePolicy(
+        timeout=settings.HTTP_CLIENT_TIMEOUT,
+        attempts=settings.HTTP_RETRY_ATTEMPTS,
+        base_delay=settings.HTTP_RETRY_BASE_DELAY,
+        max_delay=settings.HTTP_RETRY_MAX_DELAY,
+        breaker_failures=settings.CIRCUIT_BREAKER_FAILURES,
+        breaker_seconds=settings.CIRCUIT_BREAKER_BREAK_SECONDS,
+        max_concurrent=settings.BULKHEAD_MAX_CONCURRENT,
+        bulkhead_wait=settings.BULKHEAD_WAIT_SECONDS,
+    )
+
+
+def client_for(name: str, base_url: str) -> ServiceClient:
+    """A client for service `name` with the resilience settings of this deployment."""
+    return ServiceClient(name, base_url, policy_from_settings())

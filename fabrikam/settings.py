@@ -164,12 +164,45 @@ CELERY_WORKER_CONCURRENCY = env.integer("WORKFLOW_CONCURRENCY", 2)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = "UTC"
+CELERY_WORKER_CONSUMER = "fabrikam.apps.workflow.consumer:DeadLetteringConsumer"
+DEAD_LETTER_QUEUE = env.string("DEAD_LETTER_QUEUE", f"{CELERY_TASK_DEFAULT_QUEUE}-deadletter")
+# Redis broker: an unacknowledged message is redelivered after this long (e.g. its worker died).
+# Keep it above the worst case of one attempt (WORKFLOW_TASK_TIME_LIMIT).
+BROKER_VISIBILITY_TIMEOUT = env.integer("BROKER_VISIBILITY_TIMEOUT", 600)
+BROKER_RESTORE_INTERVAL = env.integer("BROKER_RESTORE_INTERVAL", 10)  # how often to look for them
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": BROKER_RESTORE_INTERVAL,
+    "unacked_restore_throttle": 1,
+}
+
+# --- Workflow saga (issue 4) ---
+# These must agree with each other and with the queue's lock duration (Service Bus: at most 5 min):
+# one attempt's worst case = 3 steps x HTTP_RETRY_ATTEMPTS x (HTTP_CLIENT_TIMEOUT + backoff)
+# + compensation, which the task time limit bounds; a retry is re-scheduled with a countdown of at
+# most WORKFLOW_RETRY_MAX_DELAY, and the message is reserved meanwhile, so time limit + that delay
+# must stay under the lock duration. See README "Workflow".
+WORKFLOW_MAX_ATTEMPTS = env.integer("WORKFLOW_MAX_ATTEMPTS", 10)
+WORKFLOW_RETRY_BASE_DELAY = env.number("WORKFLOW_RETRY_BASE_DELAY", 2.0)
+WORKFLOW_RETRY_MAX_DELAY = env.number("WORKFLOW_RETRY_MAX_DELAY", 60.0)
+WORKFLOW_NO_DRONE_DEADLINE_SECONDS = env.number("WORKFLOW_NO_DRONE_DEADLINE_SECONDS", 900.0)
+WORKFLOW_TASK_TIME_LIMIT = env.integer("WORKFLOW_TASK_TIME_LIMIT", 180)
+WORKFLOW_LOCK_SECONDS = env.number("WORKFLOW_LOCK_SECONDS", WORKFLOW_TASK_TIME_LIMIT + 10)
+CELERY_TASK_TIME_LIMIT = WORKFLOW_TASK_TIME_LIMIT
+CELERY_TASK_SOFT_TIME_LIMIT = max(1, WORKFLOW_TASK_TIME_LIMIT - 15)
 
 # --- The other services, reached over HTTP ---
 SERVICE_URL_PACKAGE = env.string("SERVICE_URL_PACKAGE", "http://127.0.0.1:8000")
 SERVICE_URL_DRONESCHEDULER = env.string("SERVICE_URL_DRONESCHEDULER", "http://127.0.0.1:8000")
 SERVICE_URL_DELIVERY = env.string("SERVICE_URL_DELIVERY", "http://127.0.0.1:8000")
 HTTP_CLIENT_TIMEOUT = env.number("HTTP_CLIENT_TIMEOUT", 5.0)
+HTTP_RETRY_ATTEMPTS = env.integer("HTTP_RETRY_ATTEMPTS", 3)
+HTTP_RETRY_BASE_DELAY = env.number("HTTP_RETRY_BASE_DELAY", 0.2)
+HTTP_RETRY_MAX_DELAY = env.number("HTTP_RETRY_MAX_DELAY", 2.0)
+CIRCUIT_BREAKER_FAILURES = env.integer("CIRCUIT_BREAKER_FAILURES", 5)
+CIRCUIT_BREAKER_BREAK_SECONDS = env.number("CIRCUIT_BREAKER_BREAK_SECONDS", 30.0)
+BULKHEAD_MAX_CONCURRENT = env.integer("BULKHEAD_MAX_CONCURRENT", 10)
+BULKHEAD_WAIT_SECONDS = env.number("BULKHEAD_WAIT_SECONDS", 1.0)
 
 # --- HTTP server ---
 HOST = env.string("HOST", "127.0.0.1" if DEBUG else "0.0.0.0")

@@ -18,7 +18,9 @@ import re
 import sys
 from pathlib import Path
 
-MARKER = re.compile(r"^(?P<indent> *)(?P<key>[A-Za-z0-9_.-]+|\"[^\"]+\"):.*#\s*bicep-output:\s*(?P<output>\w+)")
+MARKER = re.compile(
+    r"^(?P<indent> *)(?P<key>[A-Za-z0-9_.-]+|\"[^\"]+\"):.*#\s*bicep-output:\s*(?P<output>\w+)"
+)
 KEY = re.compile(r"^(?P<indent> *)(?P<key>[A-Za-z0-9_.-]+|\"[^\"]+\"):")
 
 
@@ -46,8 +48,14 @@ def helm_args(values_text: str, outputs: dict) -> list[str]:
     args = []
     for path, name in marked_paths(values_text):
         if name not in outputs:
-            raise KeyError(f"values.yaml marks {path} with output {name!r}, which the deployment lacks")
-        value = outputs[name]["value"] if isinstance(outputs[name], dict) and "value" in outputs[name] else outputs[name]
+            raise KeyError(
+                f"values.yaml marks {path} with output {name!r}, which the deployment lacks"
+            )
+        value = (
+            outputs[name]["value"]
+            if isinstance(outputs[name], dict) and "value" in outputs[name]
+            else outputs[name]
+        )
         if isinstance(value, (dict, list)):
             args += ["--set-json", f"{path}={json.dumps(value, separators=(',', ':'))}"]
         else:

@@ -94,7 +94,7 @@ def balanced(text: str, start: int) -> str:
     """The text of the bracketed block opening at text[start] ('{' or '['), without the brackets."""
     pairs = {"{": "}", "[": "]"}
     opener = text[start]
-    assert opener in pairs, f"no block opens at {text[start:start + 40]!r}"
+    assert opener in pairs, f"no block opens at {text[start : start + 40]!r}"
     depth, i = 0, start
     while i < len(text):
         c = text[i]
@@ -113,7 +113,9 @@ def balanced(text: str, start: int) -> str:
 def resource(text: str, type_: str, symbol: str | None = None) -> str:
     """Body of the (first) resource declaration of `type_` (and symbolic name), loops included."""
     name = re.escape(symbol) if symbol else r"\w+"
-    match = re.search(rf"^resource\s+{name}\s+'{re.escape(type_)}@[^']+'\s*=\s*(?:if\s*\(.*\)\s*)?", text, re.M)
+    match = re.search(
+        rf"^resource\s+{name}\s+'{re.escape(type_)}@[^']+'\s*=\s*(?:if\s*\(.*\)\s*)?", text, re.M
+    )
     assert match, f"no resource {symbol or ''} of type {type_}"
     return balanced(text, match.end())
 
@@ -175,7 +177,8 @@ def module(text: str, symbol: str) -> str:
 def helm_values_text() -> str:
     if not HELM_VALUES.is_file():
         pytest.fail(
-            f"{HELM_VALUES.relative_to(REPO)} is missing: the Bicep outputs must be checked against "
+            f"{HELM_VALUES.relative_to(REPO)} is missing: the Bicep outputs must be checked "
+            "against "
             "the real chart values (this is a failure, not a skip)",
             pytrace=False,
         )
@@ -214,7 +217,7 @@ def yaml_strings(node) -> set[str]:
 
 
 def find_checkov() -> str:
-    """$CHECKOV_BIN, else the checkov installed beside this Python (a venv not on PATH), else PATH."""
+    """$CHECKOV_BIN, else the checkov beside this Python (a venv not on PATH), else PATH."""
     beside = Path(sys.executable).with_name("checkov")
     if not os.environ.get("CHECKOV_BIN") and os.access(beside, os.X_OK):
         return str(beside)
@@ -235,7 +238,9 @@ def run_checkov(directory: Path) -> dict:
         timeout=300,
         env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
     )
-    assert result.returncode in (0, 1), f"checkov crashed ({result.returncode}):\n{result.stderr[-3000:]}"
+    assert result.returncode in (0, 1), (
+        f"checkov crashed ({result.returncode}):\n{result.stderr[-3000:]}"
+    )
     report = json.loads(result.stdout)
     if isinstance(report, list):  # one entry per framework
         (report,) = [r for r in report if r.get("check_type") == "bicep"]
@@ -249,13 +254,17 @@ def checkov_report() -> dict:
 
 def test_checkov_passes_with_justified_skips(checkov_report):
     summary, results = checkov_report["summary"], checkov_report["results"]
-    failed = [f"{c['check_id']} {c['resource']} ({c['file_path']})" for c in results["failed_checks"]]
+    failed = [
+        f"{c['check_id']} {c['resource']} ({c['file_path']})" for c in results["failed_checks"]
+    ]
     assert summary["parsing_errors"] == 0, f"checkov could not parse: {results['parsing_errors']}"
     assert failed == [], "checkov failures:\n" + "\n".join(failed)
     assert summary["passed"] > 0
     for check in results["skipped_checks"]:
         reason = (check.get("check_result", {}).get("suppress_comment") or "").lstrip(": ").strip()
-        assert len(reason) >= 20, f"{check['check_id']} on {check['resource']} is skipped without a reason"
+        assert len(reason) >= 20, (
+            f"{check['check_id']} on {check['resource']} is skipped without a reason"
+        )
 
 
 def test_checkov_scanned_every_template(checkov_report):
@@ -309,7 +318,9 @@ def test_every_helm_bicep_output_is_a_main_output():
     wanted = bicep_output_markers(helm_values_text())
     assert wanted, "values.yaml has no `# bicep-output:` markers"
     missing_outputs = wanted - set(outputs(read(MAIN)))
-    assert not missing_outputs, f"values.yaml wants outputs main.bicep lacks: {sorted(missing_outputs)}"
+    assert not missing_outputs, (
+        f"values.yaml wants outputs main.bicep lacks: {sorted(missing_outputs)}"
+    )
 
 
 def test_every_helm_secret_is_created_by_bicep():
@@ -319,7 +330,9 @@ def test_every_helm_secret_is_created_by_bicep():
     listed = yaml_strings(((yaml.safe_load(text) or {}).get("azure") or {}).get("keyVault") or {})
     assert marked <= listed, f"marked secrets not under azure.keyVault: {sorted(marked - listed)}"
     created = set(var_strings(read(MAIN), "keyVaultSecretNames"))
-    assert not marked - created, f"secrets the chart reads but Bicep never writes: {sorted(marked - created)}"
+    assert not marked - created, (
+        f"secrets the chart reads but Bicep never writes: {sorted(marked - created)}"
+    )
 
 
 # --- outputs and secrets ---------------------------------------------------------------------
@@ -335,10 +348,14 @@ def test_secret_names_output_lists_what_is_written():
     assert set(names) >= REQUIRED_SECRETS
     assert len(names) == len(set(names))
     assert outputs(main)["keyVaultSecretNames"].strip() == "keyVaultSecretNames"
-    assert outputs(main)["applicationInsightsConnectionStringSecretName"].strip() == "applicationInsightsSecretName"
-    assert "applicationinsights-connection-string" == re.search(
-        r"^var applicationInsightsSecretName = '([^']+)'", main, re.M
-    ).group(1)
+    assert (
+        outputs(main)["applicationInsightsConnectionStringSecretName"].strip()
+        == "applicationInsightsSecretName"
+    )
+    assert (
+        re.search(r"^var applicationInsightsSecretName = '([^']+)'", main, re.M).group(1)
+        == "applicationinsights-connection-string"
+    )
 
     secrets_module = module(main, "keyVaultSecrets")
     assert prop(secrets_module, "secretNames") == "keyVaultSecretNames"
@@ -391,14 +408,22 @@ def test_every_role_has_an_identity_with_a_federated_credential():
     assert re.search(r"for\s+role\s+in\s+workloadRoles\s*:", identity_module)
     assert prop(identity_module, "role") == "role"
     assert prop(identity_module, "oidcIssuerUrl") == "aks.outputs.oidcIssuerUrl"
-    assert outputs(read(MODULES / "aks.bicep"))["oidcIssuerUrl"] == "cluster.properties.oidcIssuerProfile.issuerURL"
+    assert (
+        outputs(read(MODULES / "aks.bicep"))["oidcIssuerUrl"]
+        == "cluster.properties.oidcIssuerProfile.issuerURL"
+    )
 
     template = read(MODULES / "workload-identity.bicep")
     resource(template, "Microsoft.ManagedIdentity/userAssignedIdentities", "identity")
-    credential = resource(template, "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials")
+    credential = resource(
+        template, "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials"
+    )
     assert prop(credential, "parent") == "identity"
     assert prop(credential, "issuer") == "oidcIssuerUrl"
-    assert prop(credential, "subject") == "'system:serviceaccount:${kubernetesNamespace}:${helmReleaseName}-${role}'"
+    assert (
+        prop(credential, "subject")
+        == "'system:serviceaccount:${kubernetesNamespace}:${helmReleaseName}-${role}'"
+    )
     assert string_array(section(credential, "audiences")) == ["api://AzureADTokenExchange"]
 
 
@@ -429,22 +454,34 @@ def test_data_plane_access_follows_the_role_map():
     ):
         assert re.search(rf"for\s+role\s+in\s+{var}\s*:", section(servicebus, param))
     assert re.search(r"for\s+role\s+in\s+redisRoles\s*:", section(module(main, "redis"), "users"))
-    assert re.search(r"for\s+role\s+in\s+postgresRoles\s*:", section(module(main, "postgres"), "users"))
+    assert re.search(
+        r"for\s+role\s+in\s+postgresRoles\s*:", section(module(main, "postgres"), "users")
+    )
     readers = prop(module(main, "keyVault"), "secretReaderPrincipalIds")
-    assert re.search(r"for\s+\(role,\s*i\)\s+in\s+workloadRoles\s*:", readers), "every role reads Key Vault"
+    assert re.search(r"for\s+\(role,\s*i\)\s+in\s+workloadRoles\s*:", readers), (
+        "every role reads Key Vault"
+    )
 
 
 def role_assignments(text: str) -> list[str]:
     return [
         balanced(text, m.end())
-        for m in re.finditer(r"^resource\s+\w+\s+'Microsoft.Authorization/roleAssignments@[^']+'\s*=\s*(?:if\s*\(.*\)\s*)?", text, re.M)
+        for m in re.finditer(
+            r"^resource\s+\w+\s+'Microsoft.Authorization/roleAssignments@[^']+'\s*=\s*(?:if\s*\(.*\)\s*)?",
+            text,
+            re.M,
+        )
     ]
 
 
 def test_role_assignments_grant_the_agreed_roles():
     servicebus = read(MODULES / "servicebus.bicep")
-    assert re.search(rf"^var senderRoleId = '{ROLE_IDS['Azure Service Bus Data Sender']}'", servicebus, re.M)
-    assert re.search(rf"^var receiverRoleId = '{ROLE_IDS['Azure Service Bus Data Receiver']}'", servicebus, re.M)
+    assert re.search(
+        rf"^var senderRoleId = '{ROLE_IDS['Azure Service Bus Data Sender']}'", servicebus, re.M
+    )
+    assert re.search(
+        rf"^var receiverRoleId = '{ROLE_IDS['Azure Service Bus Data Receiver']}'", servicebus, re.M
+    )
     scopes = {
         re.search(r"for principalId in (\w+)", body).group(1): (prop(body, "scope"), body)
         for body in role_assignments(servicebus)
@@ -455,17 +492,28 @@ def test_role_assignments_grant_the_agreed_roles():
     assert "receiverRoleId" in scopes["namespaceReceiverPrincipalIds"][1]
 
     vault = read(MODULES / "keyvault.bicep")
-    assert re.search(rf"^var secretsUserRoleId = '{ROLE_IDS['Key Vault Secrets User']}'", vault, re.M)
+    assert re.search(
+        rf"^var secretsUserRoleId = '{ROLE_IDS['Key Vault Secrets User']}'", vault, re.M
+    )
     (reader,) = role_assignments(vault)
-    assert prop(reader, "scope") == "vault" and "secretsUserRoleId" in reader
+    assert prop(reader, "scope") == "vault"
+    assert "secretsUserRoleId" in reader
 
     # AcrPull exists once, for the kubelet identity only.
-    everywhere = [p for p in [MAIN, *MODULES.glob("*.bicep")] if ROLE_IDS["AcrPull"] in p.read_text()]
+    everywhere = [
+        p for p in [MAIN, *MODULES.glob("*.bicep")] if ROLE_IDS["AcrPull"] in p.read_text()
+    ]
     assert everywhere == [MODULES / "registry.bicep"]
     (pull,) = role_assignments(read(MODULES / "registry.bicep"))
     assert prop(pull, "principalId") == "kubeletPrincipalId"
-    assert prop(module(read(MAIN), "registry"), "kubeletPrincipalId") == "aks.outputs.kubeletPrincipalId"
-    assert "identityProfile.kubeletidentity.objectId" in outputs(read(MODULES / "aks.bicep"))["kubeletPrincipalId"]
+    assert (
+        prop(module(read(MAIN), "registry"), "kubeletPrincipalId")
+        == "aks.outputs.kubeletPrincipalId"
+    )
+    assert (
+        "identityProfile.kubeletidentity.objectId"
+        in outputs(read(MODULES / "aks.bicep"))["kubeletPrincipalId"]
+    )
 
 
 # --- resource properties that matter ---------------------------------------------------------
@@ -495,10 +543,13 @@ def test_aks_cluster():
     assert prop(network, "networkDataplane") == "'cilium'"
     assert prop(network, "networkPolicy") == "'cilium'"
     aad = section(cluster, "aadProfile")
-    assert prop(aad, "managed") == "true" and prop(aad, "enableAzureRBAC") == "true"
+    assert prop(aad, "managed") == "true"
+    assert prop(aad, "enableAzureRBAC") == "true"
     assert prop(cluster, "disableLocalAccounts") == "true"
     assert prop(section(cluster, "oidcIssuerProfile"), "enabled") == "true"
-    assert prop(section(section(cluster, "securityProfile"), "workloadIdentity"), "enabled") == "true"
+    assert (
+        prop(section(section(cluster, "securityProfile"), "workloadIdentity"), "enabled") == "true"
+    )
     assert prop(section(section(cluster, "ingressProfile"), "webAppRouting"), "enabled") == "true"
     oms = section(section(cluster, "addonProfiles"), "omsagent")
     assert prop(oms, "enabled") == "true"
@@ -506,7 +557,10 @@ def test_aks_cluster():
     pools = section(cluster, "agentPoolProfiles")
     assert sorted(re.findall(r"^\s*mode:\s*'(\w+)'", pools, re.M)) == ["System", "User"]
     assert re.findall(r"^\s*enableAutoScaling:\s*(\w+)", pools, re.M) == ["true", "true"]
-    assert prop(module(read(MAIN), "aks"), "logAnalyticsWorkspaceId") == "monitoring.outputs.workspaceId"
+    assert (
+        prop(module(read(MAIN), "aks"), "logAnalyticsWorkspaceId")
+        == "monitoring.outputs.workspaceId"
+    )
 
 
 def test_key_vault_and_data_stores_use_entra_auth():
@@ -515,7 +569,10 @@ def test_key_vault_and_data_stores_use_entra_auth():
         assert prop(vault, key) == "true", key
     redis = resource(read(MODULES / "redis.bicep"), "Microsoft.Cache/redisEnterprise/databases")
     assert prop(redis, "accessKeysAuthentication") == "'Disabled'"
-    postgres = section(resource(read(MODULES / "postgres.bicep"), "Microsoft.DBforPostgreSQL/flexibleServers"), "authConfig")
+    postgres = section(
+        resource(read(MODULES / "postgres.bicep"), "Microsoft.DBforPostgreSQL/flexibleServers"),
+        "authConfig",
+    )
     assert prop(postgres, "activeDirectoryAuth") == "'Enabled'"
     assert prop(postgres, "passwordAuth") == "'Disabled'"
     insights = resource(read(MODULES / "monitoring.bicep"), "Microsoft.Insights/components")
@@ -541,18 +598,25 @@ def param_values(path: Path) -> dict[str, str]:
 def test_parameter_file_sets_every_required_param(env):
     declared = params(read(MAIN))
     values = param_values(PARAM_FILES[env])
-    assert not set(values) - set(declared), f"{env} sets unknown params: {set(values) - set(declared)}"
+    assert not set(values) - set(declared), (
+        f"{env} sets unknown params: {set(values) - set(declared)}"
+    )
     required = {name for name, default in declared.items() if default is None}
-    assert not required - set(values), f"{env} misses required params: {sorted(required - set(values))}"
+    assert not required - set(values), (
+        f"{env} misses required params: {sorted(required - set(values))}"
+    )
     assert values["environmentName"] == f"'{env}'"
 
 
 def test_prod_is_zone_redundant_and_larger_than_dev():
     dev, prod = param_values(PARAM_FILES["dev"]), param_values(PARAM_FILES["prod"])
-    assert prod["zoneRedundant"] == "true" and dev["zoneRedundant"] == "false"
+    assert prod["zoneRedundant"] == "true"
+    assert dev["zoneRedundant"] == "false"
     assert len(string_array(prod["availabilityZones"])) >= 2
-    assert prod["serviceBusSku"] == "'Premium'" and prod["acrSku"] == "'Premium'"
-    assert prod["redisHighAvailability"] == "true" and prod["aksSkuTier"] == "'Standard'"
+    assert prod["serviceBusSku"] == "'Premium'"
+    assert prod["acrSku"] == "'Premium'"
+    assert prod["redisHighAvailability"] == "true"
+    assert prod["aksSkuTier"] == "'Standard'"
     for pool in ("systemPool", "userPool"):
         assert int(prop(prod[pool], "minCount")) >= 3 > int(prop(dev[pool], "minCount")), pool
     assert int(prod["postgresBackupRetentionDays"]) > int(dev["postgresBackupRetentionDays"])
@@ -566,14 +630,19 @@ def test_outputs_become_helm_set_arguments(tmp_path):
         "acrLoginServer": {"type": "String", "value": "acrfabrikamdev.azurecr.io"},
         "tenantId": {"type": "String", "value": "tenant-1"},
         "keyVaultName": {"type": "String", "value": "kv-fabrikam-dev-abc123"},
-        "workloadIdentityClientIds": {"type": "Object", "value": {"ingestion": "c1", "migrate": "c8"}},
+        "workloadIdentityClientIds": {
+            "type": "Object",
+            "value": {"ingestion": "c1", "migrate": "c8"},
+        },
     }
     values = tmp_path / "values.yaml"
     values.write_text(FIXTURE_VALUES.read_text())
     out = tmp_path / "outputs.json"
     out.write_text(json.dumps(outputs))
     script = BICEP_DIR / "outputs_to_helm_args.py"
-    result = subprocess.run([sys.executable, str(script), str(values), str(out)], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, str(script), str(values), str(out)], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
     args = result.stdout.split("\0")[:-1]
     assert args == [
@@ -585,5 +654,8 @@ def test_outputs_become_helm_set_arguments(tmp_path):
 
     del outputs["keyVaultName"]
     out.write_text(json.dumps(outputs))
-    result = subprocess.run([sys.executable, str(script), str(values), str(out)], capture_output=True, text=True)
-    assert result.returncode == 1 and "keyVaultName" in result.stderr
+    result = subprocess.run(
+        [sys.executable, str(script), str(values), str(out)], capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    assert "keyVaultName" in result.stderr

@@ -37,6 +37,13 @@ def redis_url_with_db(url: str, db: int) -> str:
     return urlunsplit((parts.scheme, parts.netloc, f"/{db}", parts.query, ""))
 
 
+def redis_broker_url(redis_url: str) -> str:
+    """The Celery broker URL for a Redis URL (a unix socket's broker uses database 0: kombu takes
+    no database number for sockets; each test system has a queue name of its own)."""
+    parts = urlsplit(redis_url)
+    return f"redis+socket://{parts.path}" if parts.scheme == "unix" else redis_url
+
+
 def manage(args: list[str], env: dict[str, str], timeout: float = 120) -> str:
     result = subprocess.run(
         [sys.executable, "manage.py", *args],

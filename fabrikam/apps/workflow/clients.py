@@ -1,4 +1,6 @@
-"""Clients for the three services the saga calls, over HTTP as in the microservice deployment."""
+"""Clients for the three services the saga calls, over HTTP as in the microservice deployment.
+
+Each function is one idempotent call of the contract (API.md)."""
 
 from __future__ import annotations
 
@@ -7,12 +9,12 @@ from typing import Any
 
 from django.conf import settings
 
-from fabrikam.http import ServiceClient
+from fabrikam.http import PermanentError, ServiceClient, client_for
 
 
 @cache
 def _client(name: str, base_url: str) -> ServiceClient:
-    return ServiceClient(name, base_url, timeout=settings.HTTP_CLIENT_TIMEOUT)
+    return client_for(name, base_url)
 
 
 def packages() -> ServiceClient:
@@ -27,13 +29,46 @@ def deliveries() -> ServiceClient:
     return _client("delivery", settings.SERVICE_URL_DELIVERY)
 
 
+def _ignoring_not_found(call: Any, *args: Any) -> bool:
+    """Run an undo call; a 404 means there was nothing to undo. Returns whether it existed."""
+    try:
+        call(*args)
+    except PermanentError as error:
+        if error.status == 404:
+            return False
+        raise
+    return True
+
+
 def put_package(package_id: str, body: dict[str, Any]) -> None:
     packages().put(f"/api/packages/{package_id}", body)
+
+
+def mark_package(package_id: str, delivery_state: str) -> bool:
+    return _ignoring_not_found(
+        packages().patch, f"/api/packages/{package_id}", {"deliveryState": delivery_state}
+    )
 
 
 def assign_drone(delivery_id: str, body: dict[str, Any]) -> dict[str, Any]:
     return dronescheduler().put(f"/api/dronedeliveries/{delivery_id}", body).json()
 
 
+def replan_drone(delivery_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    return dronescheduler().patch(f"/api/dronedeliveries/{delivery_id}", body).json()
+
+
+def release_drone(delivery_id: str) -> bool:
+    return _ignoring_not_found(dronescheduler().delete, f"/api/dronedeliveries/{delivery_id}")
+
+
 def put_delivery(delivery_id: str, body: dict[str, Any]) -> None:
     deliveries().put(f"/api/deliveries/{delivery_id}", body)
+
+
+def reschedule_delivery(delivery_id: str, body: dict[str, Any]) -> None:
+    deliveries().patch(f"/api/deliveries/{delivery_id}", body)
+
+
+def cancel_delivery(delivery_id: str) -> bool:
+    return _ignoring_not_found(deliveries().delete, f"/api/deliveries/{delivery_id}")

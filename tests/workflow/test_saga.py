@@ -1,0 +1,111 @@
+"""The delivery saga with the real worker, broker and HTTP services, faults injected on the wire."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from kombu import Connection, Exchange, Queue
+
+from tests.support.faulty_proxy import Fault
+from tests.support.live import wait_until
+
+pytestmark = [pytest.mark.e2e]
+
+
+def scheduled(saga, delivery_id: str, timeout: float = 30) -> dict:
+    return wait_until(lambda: saga.delivery(delivery_id), timeout, f"delivery {delivery_id}")
+
+
+def test_happy_path_creates_one_package_one_drone_one_delivery(saga):
+    saga.start_worker()
+    delivery_id = saga.request_delivery("pkg-happy")
+    delivery = scheduled(saga, delivery_id)
+    assert saga.assigned_drones() == [delivery["droneId"]]
+    assert saga.get("package", "/api/packages/pkg-happy").status_code == 200
+    assert saga.proxies["delivery"].calls("PUT", f"/api/deliveries/{delivery_id}") == [201]
+
+
+def test_a_service_failing_twice_then_recovering_completes_without_duplicates(saga):
+    saga.proxies["dronescheduler"].add(Fault("PUT", "/api/dronedeliveries/", status=503, times=2))
+    saga.start_worker()
+    delivery_id = saga.request_delivery("pkg-flaky")
+    delivery = scheduled(saga, delivery_id)
+
+    assert saga.proxies["dronescheduler"].calls("PUT", "/api/dronedeliveries/") == [503, 503, 200]
+    # The package step had succeeded before the failures and was not redone on the retries.
+    assert saga.proxies["package"].calls("PUT", "/api/packages/pkg-flaky") == [201]
+    assert saga.assigned_drones() == [delivery["droneId"]]
+    events = saga.get("delivery", f"/api/deliveries/{delivery_id}/events").json()
+    assert [e["stage"] for e in events] == ["Created"]
+
+
+def test_a_worker_killed_mid_saga_and_restarted_leaves_exactly_one_of_everything(saga):
+    release = threading.Event()
+    saga.proxies["delivery"].add(Fault("PUT", "/api/deliveries/", hold=release, times=1))
+    saga.start_worker()
+    delivery_id = saga.request_delivery("pkg-crash")
+    wait_until(saga.proxies["delivery"].held, 30, "the saga to reach the delivery step")
+
+    saga.kill_worker()
+    release.set()  # the in-flight PUT lands after its worker died: the crash window
+    saga.start_worker()
+
+    delivery = scheduled(saga, delivery_id, timeout=40)
+    wait_until(
+        lambda: len(saga.proxies["delivery"].calls("PUT", f"/api/deliveries/{delivery_id}")) == 2,
+        30,
+        "the redelivered message to finish the saga",
+    )
+    assert saga.proxies["delivery"].calls("PUT", f"/api/deliveries/{delivery_id}") == [201, 200]
+    assert saga.proxies["dronescheduler"].calls("PUT", "/api/dronedeliveries/") == [200]
+    assert saga.assigned_drones() == [delivery["droneId"]]
+    events = saga.get("delivery", f"/api/deliveries/{delivery_id}/events").json()
+    assert [e["stage"] for e in events] == ["Created"]
+
+
+def publish_raw(saga, body: bytes | dict, content_type: str = "application/json") -> None:
+    queue_name = saga.env["DELIVERY_REQUESTS_QUEUE"]
+    queue = Queue(queue_name, Exchange(queue_name, type="direct"), routing_key=queue_name)
+    with Connection(saga.env["CELERY_BROKER_URL"]) as connection:
+        producer = connection.Producer()
+        producer.publish(
+            body,
+            exchange=queue.exchange,
+            routing_key=queue_name,
+            declare=[queue],
+            content_type=content_type,
+            content_encoding="utf-8",
+            serializer="json" if isinstance(body, dict) else None,
+        )
+
+
+def test_poison_messages_land_in_the_dead_letter_queue_with_their_reason(saga):
+    from fabrikam.apps.ingestion.messages import TASK_NAME
+    from fabrikam.celery import app
+
+    saga.start_worker()
+    with app.connection_for_write(saga.env["CELERY_BROKER_URL"]) as connection:
+        app.send_task(
+            TASK_NAME,
+            args=[{"operation": "teleport", "deliveryId": "poison-1"}],
+            task_id="poison-1:teleport:1",
+            queue=saga.env["DELIVERY_REQUESTS_QUEUE"],
+            connection=connection,
+        )
+    letter = saga.wait_for_dead_letter("poison-1")
+    assert letter["reason"].startswith("invalid message: unknown operation 'teleport'")
+    assert letter["originalBody"] == {"operation": "teleport", "deliveryId": "poison-1"}
+
+    publish_raw(saga, b"{not json")
+    garbled = wait_until(
+        lambda: [
+            x
+            for x in saga.dead_letters()
+            if "unparseable" in x["reason"] or "not a task message" in x["reason"]
+        ],
+        30,
+        "the unparseable message to be dead-lettered",
+        interval=0.5,
+    )
+    assert garbled[0]["originalBody"] == "{not json"
