@@ -27,6 +27,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     VIRTUAL_ENV=/opt/venv \
     PATH=/opt/venv/bin:$PATH \
     TMPDIR=/tmp \
+    FABRIKAM_DATA_DIR=/tmp/fabrikam \
     HOME=/tmp \
     PORT=8000 \
     GUNICORN_WORKERS=2 \

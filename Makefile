@@ -31,8 +31,10 @@ run: install
 	@$(PY) manage.py ensure_demo_admin
 	@$(PY) manage.py dev
 
+# checkov and hadolint need their own venv (checkov pins packaging<24, which pytest 9 cannot share).
 test: install
-	@$(PY) -m pytest $(PYTEST_ARGS)
+	@TOOLS_BIN="$$(bash .ci/install-lint-tools.sh | tail -n1)" && \
+	  PATH="$$TOOLS_BIN:$$PATH" $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
 	@$(VENV)/bin/ruff check .

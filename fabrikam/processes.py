@@ -60,6 +60,8 @@ def celery_worker() -> list[str]:
 
 
 def celery_beat() -> list[str]:
+    """The `scheduler` role: Celery beat embedded in a one-process worker that consumes the flight
+    queue, so the ticks beat sends are run by the role that owns the drone database."""
     schedule = settings.DATA_DIR / "celerybeat-schedule"
     return [
         sys.executable,
@@ -67,11 +69,20 @@ def celery_beat() -> list[str]:
         "celery",
         "-A",
         "fabrikam",
-        "beat",
-        "--loglevel",
-        settings.LOG_LEVEL,
+        "worker",
+        "--beat",
         "--schedule",
         str(schedule),
+        "--queues",
+        settings.FLIGHT_QUEUE,
+        "--pool",
+        "solo",
+        "--loglevel",
+        settings.LOG_LEVEL,
+        "--without-gossip",
+        "--without-mingle",
+        "--hostname",
+        "scheduler@%h",
     ]
 
 

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from fabrikam import embedded_redis, env, roles
+from fabrikam import broker, embedded_redis, env, roles
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env.string("FABRIKAM_DATA_DIR", str(BASE_DIR / "var")))
@@ -48,6 +48,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "fabrikam.apps.common.middleware.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "fabrikam.problems.ApiNotFoundMiddleware",
@@ -165,16 +166,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_CONSUMER = "fabrikam.apps.workflow.consumer:DeadLetteringConsumer"
-DEAD_LETTER_QUEUE = env.string("DEAD_LETTER_QUEUE", f"{CELERY_TASK_DEFAULT_QUEUE}-deadletter")
 # Redis broker: an unacknowledged message is redelivered after this long (e.g. its worker died).
 # Keep it above the worst case of one attempt (WORKFLOW_TASK_TIME_LIMIT).
 BROKER_VISIBILITY_TIMEOUT = env.integer("BROKER_VISIBILITY_TIMEOUT", 600)
 BROKER_RESTORE_INTERVAL = env.integer("BROKER_RESTORE_INTERVAL", 10)  # how often to look for them
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
-    "unacked_restore_interval": BROKER_RESTORE_INTERVAL,
-    "unacked_restore_throttle": 1,
-}
+
 
 # --- Workflow saga (issue 4) ---
 # These must agree with each other and with the queue's lock duration (Service Bus: at most 5 min):
@@ -253,6 +249,8 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 HEALTH_CHECK_TIMEOUT = env.number("HEALTH_CHECK_TIMEOUT", 2.0)
+# The workflow worker and beat answer /healthz/* on this port when set (by `serve --port`).
+PROBE_PORT = env.integer("PROBE_PORT", 0)
 
 # --- Drone fleet ---
 DRONE_BATTERY_RESERVE = env.number("DRONE_BATTERY_RESERVE", 0.2)  # fraction kept in reserve
@@ -261,3 +259,72 @@ FLIGHT_TIME_SCALE = env.number("FLIGHT_TIME_SCALE", 1.0)  # >1 flies faster than
 # --- Ingestion ---
 IDEMPOTENCY_KEY_TTL_SECONDS = env.integer("IDEMPOTENCY_KEY_TTL_SECONDS", 24 * 3600)
 BROKER_RETRY_AFTER_SECONDS = env.integer("BROKER_RETRY_AFTER_SECONDS", 5)
+
+# --- Deliveries (issue 5) ---
+DELIVERY_CANCELLED_TTL_SECONDS = env.integer("DELIVERY_CANCELLED_TTL_SECONDS", 7 * 24 * 3600)
+DELIVERY_TOMBSTONE_TTL_SECONDS = env.integer("DELIVERY_TOMBSTONE_TTL_SECONDS", 90 * 24 * 3600)
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "DeliveryStageEnum": "fabrikam.apps.deliveries.stages.DeliveryStage",
+        "FlightStageEnum": "fabrikam.apps.deliveries.stages.FLIGHT_STAGE_CHOICES",
+        "ConfirmationTypeEnum": "fabrikam.apps.deliveries.stages.ConfirmationType",
+    }
+)
+
+# --- Drone scheduler (issue 7) ---
+FLIGHT_TICK_SECONDS = env.number("FLIGHT_TICK_SECONDS", 2.0)
+FLIGHT_QUEUE = env.string("FLIGHT_QUEUE", "flights")
+DRONE_FULL_CHARGE_MINUTES = env.number("DRONE_FULL_CHARGE_MINUTES", 60.0)
+for _name in ("FLIGHT_TICK_SECONDS", "FLIGHT_TIME_SCALE", "DRONE_FULL_CHARGE_MINUTES"):
+    if globals()[_name] <= 0:
+        raise ImproperlyConfigured(f"{_name} must be greater than 0")
+del _name
+if not 0 <= DRONE_BATTERY_RESERVE < 1:
+    raise ImproperlyConfigured("DRONE_BATTERY_RESERVE is a fraction: 0 <= it < 1, e.g. 0.2")
+# The `scheduler` role is a Celery worker with beat embedded: beat sends a tick to FLIGHT_QUEUE
+# and the same process runs it. A tick older than one interval is dropped, not queued up.
+CELERY_TASK_ROUTES = {"dronescheduler.advance_flights": {"queue": FLIGHT_QUEUE}}
+CELERY_BEAT_SCHEDULE = {
+    "advance-flights": {
+        "task": "dronescheduler.advance_flights",
+        "schedule": FLIGHT_TICK_SECONDS,
+        "options": {"queue": FLIGHT_QUEUE, "expires": FLIGHT_TICK_SECONDS},
+    }
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Tests on SQLite use a file: Django's default in-memory test database is shared-cache, whose
+    # table locks ignore the busy timeout, so concurrent assignment tests would fail spuriously.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-db.sqlite3")}
+
+# --- Broker and the delivery-request queues (issue 3) ---
+SERVICE_BUS_CONNECTION_STRING = env.string("SERVICE_BUS_CONNECTION_STRING")
+try:
+    if SERVICE_BUS_CONNECTION_STRING and not env.string("CELERY_BROKER_URL"):
+        CELERY_BROKER_URL = broker.service_bus_url(SERVICE_BUS_CONNECTION_STRING)
+    BROKER_KIND = broker.kind(CELERY_BROKER_URL)
+except broker.BrokerUrlError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
+DELIVERY_REQUESTS_QUEUE = CELERY_TASK_DEFAULT_QUEUE
+DELIVERY_REQUESTS_DEADLETTER_QUEUE = env.string(
+    "DELIVERY_REQUESTS_DEADLETTER_QUEUE", f"{DELIVERY_REQUESTS_QUEUE}-deadletter"
+)
+BROKER_CONNECT_TIMEOUT = env.number("BROKER_CONNECT_TIMEOUT", 2.0)
+BROKER_PUBLISH_TIMEOUT = env.number("BROKER_PUBLISH_TIMEOUT", 3.0)
+BROKER_PUBLISH_POOL_SIZE = env.integer("BROKER_PUBLISH_POOL_SIZE", 10)
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_CONNECT_TIMEOUT
+CELERY_BROKER_TRANSPORT_OPTIONS = broker.transport_options(
+    CELERY_BROKER_URL, BROKER_CONNECT_TIMEOUT, BROKER_PUBLISH_TIMEOUT
+)
+if BROKER_KIND == broker.REDIS:
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
+        "visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
+        "unacked_restore_interval": BROKER_RESTORE_INTERVAL,
+        "unacked_restore_throttle": 1,
+    }
+BROKER_PUBLISHER_TRANSPORT_OPTIONS = broker.publisher_transport_options(
+    CELERY_BROKER_URL, BROKER_PUBLISH_TIMEOUT
+)
+CELERY_TASK_QUEUES = [
+    broker.queue(name, CELERY_BROKER_URL)
+    for name in (DELIVERY_REQUESTS_QUEUE, DELIVERY_REQUESTS_DEADLETTER_QUEUE)
+]

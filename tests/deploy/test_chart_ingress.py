@@ -31,7 +31,10 @@ def ingress_routes(manifest) -> dict[str, str]:
 def routed_roles(manifest, routes: dict[str, str]) -> dict[str, str]:
     """path -> the role of the pods the routed Service selects."""
     services = {s["metadata"]["name"]: s for s in manifest.of("Service")}
-    return {path: services[svc]["spec"]["selector"]["app.kubernetes.io/component"] for path, svc in routes.items()}
+    return {
+        path: services[svc]["spec"]["selector"]["app.kubernetes.io/component"]
+        for path, svc in routes.items()
+    }
 
 
 def test_prod_ingress_routes_only_public_paths_over_tls(render):
@@ -40,10 +43,12 @@ def test_prod_ingress_routes_only_public_paths_over_tls(render):
     assert ingress["spec"]["ingressClassName"] == "webapprouting.kubernetes.azure.com"
     host = ingress["spec"]["rules"][0]["host"]
     (tls,) = ingress["spec"]["tls"]
-    assert tls["hosts"] == [host] and tls["secretName"]
+    assert tls["hosts"] == [host]
+    assert tls["secretName"]
     routes = ingress_routes(manifest)
     assert routed_roles(manifest, routes) == PUBLIC_ROUTES
-    assert not manifest.of("HTTPRoute") and not manifest.of("Gateway")
+    assert not manifest.of("HTTPRoute")
+    assert not manifest.of("Gateway")
 
 
 def test_no_internal_role_is_ever_routed(render):
@@ -84,18 +89,30 @@ def test_gateway_mode_renders_a_gateway_and_httproute_instead(render):
     (route,) = manifest.of("HTTPRoute")
     (parent,) = route["spec"]["parentRefs"]
     assert parent["name"] == gateway["metadata"]["name"]
-    listener = next(li for li in gateway["spec"]["listeners"] if li["name"] == parent["sectionName"])
-    assert listener["protocol"] == "HTTPS" and listener["tls"]["certificateRefs"]
+    listener = next(
+        li for li in gateway["spec"]["listeners"] if li["name"] == parent["sectionName"]
+    )
+    assert listener["protocol"] == "HTTPS"
+    assert listener["tls"]["certificateRefs"]
     assert route["spec"]["hostnames"] == [listener["hostname"]]
     assert routed_roles(manifest, httproute_routes(manifest)) == PUBLIC_ROUTES
 
 
 def test_gateway_mode_can_attach_to_an_existing_gateway(render):
-    manifest = render("prod", "ingress.mode=gateway", "ingress.gateway.create=false",
-                      "ingress.gateway.name=shared", "ingress.gateway.namespace=gateways")
+    manifest = render(
+        "prod",
+        "ingress.mode=gateway",
+        "ingress.gateway.create=false",
+        "ingress.gateway.name=shared",
+        "ingress.gateway.namespace=gateways",
+    )
     assert not manifest.of("Gateway")
     (route,) = manifest.of("HTTPRoute")
-    assert route["spec"]["parentRefs"][0] == {"name": "shared", "namespace": "gateways", "sectionName": "https"}
+    assert route["spec"]["parentRefs"][0] == {
+        "name": "shared",
+        "namespace": "gateways",
+        "sectionName": "https",
+    }
 
 
 def test_unknown_ingress_mode_is_refused(render_fails):
@@ -106,11 +123,15 @@ def test_routing_to_a_disabled_public_role_is_refused(render_fails):
     assert "delivery" in render_fails("prod", "roles.delivery.enabled=false")
 
 
-
 def test_a_gateway_in_its_own_namespace_admits_this_release_routes(render):
     same = render("prod", "ingress.mode=gateway").of("Gateway")[0]
     assert same["spec"]["listeners"][0]["allowedRoutes"]["namespaces"] == {"from": "Same"}
-    (gateway,) = render("prod", "ingress.mode=gateway", "ingress.gateway.namespace=edge").of("Gateway")
+    (gateway,) = render("prod", "ingress.mode=gateway", "ingress.gateway.namespace=edge").of(
+        "Gateway"
+    )
     assert gateway["metadata"]["namespace"] == "edge"
     allowed = gateway["spec"]["listeners"][0]["allowedRoutes"]["namespaces"]
-    assert allowed == {"from": "Selector", "selector": {"matchLabels": {"kubernetes.io/metadata.name": NAMESPACE}}}
+    assert allowed == {
+        "from": "Selector",
+        "selector": {"matchLabels": {"kubernetes.io/metadata.name": NAMESPACE}},
+    }

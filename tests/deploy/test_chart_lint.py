@@ -25,8 +25,17 @@ def test_helm_lint_is_clean(helm, env_name):
 def test_helm_template_renders_every_resource_kind(render, env_name):
     kinds = {d["kind"] for d in render(env_name).docs}
     assert kinds >= {
-        "Deployment", "Service", "ServiceAccount", "ConfigMap", "SecretProviderClass", "Ingress",
-        "NetworkPolicy", "PodDisruptionBudget", "ResourceQuota", "LimitRange", "Job",
+        "Deployment",
+        "Service",
+        "ServiceAccount",
+        "ConfigMap",
+        "SecretProviderClass",
+        "Ingress",
+        "NetworkPolicy",
+        "PodDisruptionBudget",
+        "ResourceQuota",
+        "LimitRange",
+        "Job",
     }
     if env_name == "prod":
         assert "HorizontalPodAutoscaler" in kinds

@@ -26,12 +26,17 @@ def test_migrations_run_before_install_and_upgrade(manifest):
         ["python", "manage.py", "migrate", "--noinput"],
         ["python", "manage.py", "migrate", "--database", "packages", "--noinput"],
     ]
-    assert job["spec"]["backoffLimit"] >= 1 and job["spec"]["activeDeadlineSeconds"] > 0
+    assert job["spec"]["backoffLimit"] >= 1
+    assert job["spec"]["activeDeadlineSeconds"] > 0
 
 
 def test_job_uses_the_role_image(manifest):
     job = manifest.get("Job", name("migrate"))
-    deployment_images = {c["image"] for d in manifest.of("Deployment") for c in d["spec"]["template"]["spec"]["containers"]}
+    deployment_images = {
+        c["image"]
+        for d in manifest.of("Deployment")
+        for c in d["spec"]["template"]["spec"]["containers"]
+    }
     pod = job["spec"]["template"]["spec"]
     assert {c["image"] for c in pod["initContainers"] + pod["containers"]} == deployment_images
 
@@ -43,11 +48,18 @@ def test_what_the_job_needs_exists_before_it_runs(manifest):
     pod = job["spec"]["template"]
     job_weight = int(job["metadata"]["annotations"].get(WEIGHT, "0"))
     sa = manifest.get("ServiceAccount", pod["spec"]["serviceAccountName"])
-    spc_names = {v["csi"]["volumeAttributes"]["secretProviderClass"] for v in pod["spec"]["volumes"] if "csi" in v}
+    spc_names = {
+        v["csi"]["volumeAttributes"]["secretProviderClass"]
+        for v in pod["spec"]["volumes"]
+        if "csi" in v
+    }
     needed = [sa] + [manifest.get("SecretProviderClass", n) for n in spc_names]
-    needed += [p for p in manifest.of("NetworkPolicy")
-               if p["spec"]["podSelector"].get("matchLabels")
-               and p["spec"]["podSelector"]["matchLabels"].items() <= pod["metadata"]["labels"].items()]
+    needed += [
+        p
+        for p in manifest.of("NetworkPolicy")
+        if p["spec"]["podSelector"].get("matchLabels")
+        and p["spec"]["podSelector"]["matchLabels"].items() <= pod["metadata"]["labels"].items()
+    ]
     assert len(needed) == 3, "ServiceAccount, SecretProviderClass and NetworkPolicy"
     for resource in needed:
         annotations = resource["metadata"].get("annotations", {})

@@ -21,7 +21,12 @@ INGRESS_NS = {"kubernetes.io/metadata.name": "app-routing-system"}
 NGINX = {"app": "nginx"}
 STORE_IP = "10.20.30.40"  # inside the default private-endpoint CIDR
 ENTRA_IP = "20.190.128.10"  # a public Entra ID (login.microsoftonline.com) address
-STORE_PORTS = {"database": [5432], "packages_database": [10255, 27017], "redis": [6380, 10000], "broker": [5671]}
+STORE_PORTS = {
+    "database": [5432],
+    "packages_database": [10255, 27017],
+    "redis": [6380, 10000],
+    "broker": [5671],
+}
 
 
 @dataclass(frozen=True)
@@ -37,10 +42,12 @@ def selects(selector: dict | None, labels: dict) -> bool:
         return False
     for expr in selector.get("matchExpressions", []):
         key, op, vals = expr["key"], expr["operator"], expr.get("values", [])
-        ok = {"In": key in labels and labels[key] in vals,
-              "NotIn": labels.get(key) not in vals,
-              "Exists": key in labels,
-              "DoesNotExist": key not in labels}[op]
+        ok = {
+            "In": key in labels and labels[key] in vals,
+            "NotIn": labels.get(key) not in vals,
+            "Exists": key in labels,
+            "DoesNotExist": key not in labels,
+        }[op]
         if not ok:
             return False
     return True
@@ -53,7 +60,8 @@ def peer_matches(peer: dict, policy_ns: str, other) -> bool:
         ip = ipaddress.ip_address(other)
         block = peer["ipBlock"]
         return ip in ipaddress.ip_network(block["cidr"]) and not any(
-            ip in ipaddress.ip_network(e) for e in block.get("except", []))
+            ip in ipaddress.ip_network(e) for e in block.get("except", [])
+        )
     if isinstance(other, str):
         return False
     if "namespaceSelector" in peer:
@@ -65,22 +73,28 @@ def peer_matches(peer: dict, policy_ns: str, other) -> bool:
 
 
 def port_matches(ports: list | None, port: int, protocol: str) -> bool:
-    return not ports or any(p.get("protocol", "TCP") == protocol and p.get("port") in (None, port) for p in ports)
+    return not ports or any(
+        p.get("protocol", "TCP") == protocol and p.get("port") in (None, port) for p in ports
+    )
 
 
 def direction_allows(policies, pod: Pod, other, port: int, protocol: str, direction: str) -> bool:
     peers_key = "from" if direction == "Ingress" else "to"
-    applicable = [p for p in policies
-                  if p["metadata"]["namespace"] == pod.namespace
-                  and direction in p["spec"].get("policyTypes", ["Ingress"])
-                  and selects(p["spec"]["podSelector"], pod.labels)]
+    applicable = [
+        p
+        for p in policies
+        if p["metadata"]["namespace"] == pod.namespace
+        and direction in p["spec"].get("policyTypes", ["Ingress"])
+        and selects(p["spec"]["podSelector"], pod.labels)
+    ]
     if not applicable:
         return True
     for policy in applicable:
         for rule in policy["spec"].get(direction.lower()) or []:
             peers = rule.get(peers_key)
-            if (not peers or any(peer_matches(pe, pod.namespace, other) for pe in peers)) and \
-                    port_matches(rule.get("ports"), port, protocol):
+            if (
+                not peers or any(peer_matches(pe, pod.namespace, other) for pe in peers)
+            ) and port_matches(rule.get("ports"), port, protocol):
                 return True
     return False
 
@@ -92,7 +106,8 @@ class Network:
         for w in manifest.of("Deployment") + manifest.of("Job"):
             labels = w["spec"]["template"]["metadata"]["labels"]
             self.pods[labels["app.kubernetes.io/component"]] = Pod(
-                NAMESPACE, labels, {"kubernetes.io/metadata.name": NAMESPACE})
+                NAMESPACE, labels, {"kubernetes.io/metadata.name": NAMESPACE}
+            )
 
     def allowed(self, src: Pod, dst, port: int, protocol: str = "TCP") -> bool:
         if not direction_allows(self.policies, src, dst, port, protocol, "Egress"):
@@ -108,7 +123,9 @@ def net(manifest) -> Network:
 
 
 INGRESS_CONTROLLER = Pod("app-routing-system", NGINX, INGRESS_NS)
-KUBE_DNS = Pod("kube-system", {"k8s-app": "kube-dns"}, {"kubernetes.io/metadata.name": "kube-system"})
+KUBE_DNS = Pod(
+    "kube-system", {"k8s-app": "kube-dns"}, {"kubernetes.io/metadata.name": "kube-system"}
+)
 PUBLIC = {n for n, r in fabrikam_roles.ROLES.items() if r.public}
 INTERNAL = set(fabrikam_roles.ROLES) - PUBLIC
 
@@ -128,7 +145,7 @@ def test_scheduler_does_not_reach_package(net):
 
 
 def test_ingress_controller_reaches_public_roles_only(net):
-    assert INTERNAL == {"package", "dronescheduler", "workflow", "scheduler"}
+    assert {"package", "dronescheduler", "workflow", "scheduler"} == INTERNAL
     for role in PUBLIC:
         assert net.allowed(INGRESS_CONTROLLER, net.pods[role], 8000), role
     for role in INTERNAL:

@@ -33,7 +33,16 @@ def deployments_by_role(manifest) -> dict[str, dict]:
 def quantity(q) -> float:
     """Kubernetes CPU/memory quantity as a float (cores or bytes)."""
     s = str(q)
-    units = {"m": 1e-3, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "k": 1e3, "M": 1e6, "G": 1e9}
+    units = {
+        "m": 1e-3,
+        "Ki": 2**10,
+        "Mi": 2**20,
+        "Gi": 2**30,
+        "Ti": 2**40,
+        "k": 1e3,
+        "M": 1e6,
+        "G": 1e9,
+    }
     for suffix in sorted(units, key=len, reverse=True):
         if s.endswith(suffix):
             return float(s[: -len(suffix)]) * units[suffix]
@@ -60,7 +69,8 @@ def test_one_deployment_per_enabled_role_from_one_image(manifest):
         assert deployment["metadata"]["namespace"] == NAMESPACE
         c = container(deployment)
         assert env_of(c)["FABRIKAM_ROLE"] == role
-        assert "command" not in c and "args" not in c, "the image's ENTRYPOINT (manage.py serve) runs"
+        assert "command" not in c, "the image's ENTRYPOINT (manage.py serve) runs"
+        assert "args" not in c, "the image's ENTRYPOINT (manage.py serve) runs"
         images.add(c["image"])
     assert len(images) == 1
 
@@ -68,7 +78,13 @@ def test_one_deployment_per_enabled_role_from_one_image(manifest):
 def test_a_disabled_role_gets_no_workload(render):
     manifest = render("prod", "roles.package.enabled=false")
     assert "package" not in deployments_by_role(manifest)
-    for kind in ("Deployment", "Service", "ServiceAccount", "SecretProviderClass", "HorizontalPodAutoscaler"):
+    for kind in (
+        "Deployment",
+        "Service",
+        "ServiceAccount",
+        "SecretProviderClass",
+        "HorizontalPodAutoscaler",
+    ):
         assert name("package") not in manifest.names(kind), kind
 
 
@@ -112,7 +128,8 @@ def test_pods_run_non_root_read_only_with_no_capabilities(manifest):
             assert sc["capabilities"]["drop"] == ["ALL"]
             assert sc.get("privileged", False) is False
             tmp = [m for m in c["volumeMounts"] if m["mountPath"] == "/tmp"]
-            assert tmp and "emptyDir" in volumes[tmp[0]["name"]], "a writable /tmp"
+            assert tmp, "a writable /tmp"
+            assert "emptyDir" in volumes[tmp[0]["name"]], "a writable /tmp"
 
 
 def test_each_role_has_its_own_workload_identity(render):
@@ -137,20 +154,29 @@ def test_secrets_are_key_vault_files_named_by_file_env_vars(render, env):
         volumes = {v["name"]: v for v in pod["volumes"]}
         file_envs = {k[: -len("_FILE")]: v for k, v in env_of(c).items() if k.endswith("_FILE")}
         expected = {"SECRET_KEY", "APPLICATIONINSIGHTS_CONNECTION_STRING"} | {
-            {"database": "DATABASE_URL", "packages_database": "MONGODB_URI",
-             "redis": "REDIS_URL", "broker": "CELERY_BROKER_URL"}[str(s)]
+            {
+                "database": "DATABASE_URL",
+                "packages_database": "MONGODB_URI",
+                "redis": "REDIS_URL",
+                "broker": "CELERY_BROKER_URL",
+            }[str(s)]
             for s in fabrikam_roles.ROLES[role].stores
         }
         assert set(file_envs) == expected, role
         for var, path in file_envs.items():
             csi = volumes[mounts[posixpath.dirname(path)]]["csi"]
             assert csi["driver"] == "secrets-store.csi.k8s.io"
-            spc = manifest.get("SecretProviderClass", csi["volumeAttributes"]["secretProviderClass"])
+            spc = manifest.get(
+                "SecretProviderClass", csi["volumeAttributes"]["secretProviderClass"]
+            )
             params = spc["spec"]["parameters"]
-            assert params["keyvaultName"] == "kv-fab" and params["tenantId"] == "tenant-1"
+            assert params["keyvaultName"] == "kv-fab"
+            assert params["tenantId"] == "tenant-1"
             objects = {
                 o["objectAlias"]: o["objectName"]
-                for o in (yaml.safe_load(item) for item in yaml.safe_load(params["objects"])["array"])
+                for o in (
+                    yaml.safe_load(item) for item in yaml.safe_load(params["objects"])["array"]
+                )
             }
             assert set(objects) == expected, f"{role} mounts only the secrets it needs"
             assert objects[posixpath.basename(path)] == kv_secrets[var]
@@ -159,10 +185,17 @@ def test_secrets_are_key_vault_files_named_by_file_env_vars(render, env):
 def test_callers_get_in_cluster_service_urls(manifest):
     services = {s["metadata"]["name"]: s for s in manifest.of("Service")}
     by_role = deployments_by_role(manifest)
-    expected_calls = {"workflow": {"package", "dronescheduler", "delivery"}, "scheduler": {"delivery", "dronescheduler"}}
+    expected_calls = {
+        "workflow": {"package", "dronescheduler", "delivery"},
+        "scheduler": {"delivery", "dronescheduler"},
+    }
     for caller, callees in expected_calls.items():
         env = env_of(container(by_role[caller]))
-        urls = {k[len("SERVICE_URL_"):].lower(): v for k, v in env.items() if k.startswith("SERVICE_URL_")}
+        urls = {
+            k[len("SERVICE_URL_") :].lower(): v
+            for k, v in env.items()
+            if k.startswith("SERVICE_URL_")
+        }
         assert set(urls) == callees, caller
         for callee, url in urls.items():
             host, port = re.fullmatch(r"http://([a-z0-9-]+):(\d+)", url).groups()
@@ -180,7 +213,9 @@ def test_scheduler_is_a_single_beat_replaced_not_rolled(manifest):
     assert beat["metadata"]["name"] not in targets
 
 
-@pytest.mark.parametrize("override", ["roles.scheduler.replicas=2", "roles.scheduler.autoscaling.enabled=true"])
+@pytest.mark.parametrize(
+    "override", ["roles.scheduler.replicas=2", "roles.scheduler.autoscaling.enabled=true"]
+)
 def test_chart_refuses_a_second_beat(render_fails, override):
     assert "beat" in render_fails("prod", override)
 
@@ -192,7 +227,8 @@ def test_prod_autoscales_every_scalable_role(render):
     deployments = {d["metadata"]["name"]: d for d in manifest.of("Deployment")}
     for target, hpa in hpas.items():
         assert hpa["apiVersion"] == "autoscaling/v2"
-        assert hpa["spec"]["scaleTargetRef"]["kind"] == "Deployment" and target in deployments
+        assert hpa["spec"]["scaleTargetRef"]["kind"] == "Deployment"
+        assert target in deployments
         assert 2 <= hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"]
         (metric,) = hpa["spec"]["metrics"]
         assert metric["resource"]["name"] == "cpu"
@@ -207,8 +243,11 @@ def test_budgets_cover_every_role_but_the_singleton_beat(manifest):
     for pdb in pdbs:
         assert pdb["apiVersion"] == "policy/v1"
         selector = pdb["spec"]["selector"]["matchLabels"]
-        matched = [r for r, d in by_role.items()
-                   if selector.items() <= d["spec"]["template"]["metadata"]["labels"].items()]
+        matched = [
+            r
+            for r, d in by_role.items()
+            if selector.items() <= d["spec"]["template"]["metadata"]["labels"].items()
+        ]
         assert len(matched) == 1, pdb["metadata"]["name"]
         covered.add(matched[0])
         assert "maxUnavailable" in pdb["spec"] or "minAvailable" in pdb["spec"]
@@ -219,7 +258,10 @@ def test_pods_spread_over_zones_and_nodes(manifest):
     for deployment in manifest.of("Deployment"):
         pod = deployment["spec"]["template"]
         spread = pod["spec"]["topologySpreadConstraints"]
-        assert {c["topologyKey"] for c in spread} == {"topology.kubernetes.io/zone", "kubernetes.io/hostname"}
+        assert {c["topologyKey"] for c in spread} == {
+            "topology.kubernetes.io/zone",
+            "kubernetes.io/hostname",
+        }
         for c in spread:
             assert c["labelSelector"]["matchLabels"].items() <= pod["metadata"]["labels"].items()
 
@@ -229,17 +271,35 @@ def test_quota_fits_every_role_at_full_scale_during_a_rollout(manifest):
     (limit_range,) = manifest.of("LimitRange")
     assert limit_range["spec"]["limits"][0]["type"] == "Container"
     hard = quota["spec"]["hard"]
-    hpa_max = {h["spec"]["scaleTargetRef"]["name"]: h["spec"]["maxReplicas"] for h in manifest.of("HorizontalPodAutoscaler")}
-    total = {"requests.cpu": 0.0, "requests.memory": 0.0, "limits.cpu": 0.0, "limits.memory": 0.0, "pods": 0.0}
-    workloads = [(d, hpa_max.get(d["metadata"]["name"], d["spec"].get("replicas", 1))) for d in manifest.of("Deployment")]
+    hpa_max = {
+        h["spec"]["scaleTargetRef"]["name"]: h["spec"]["maxReplicas"]
+        for h in manifest.of("HorizontalPodAutoscaler")
+    }
+    total = {
+        "requests.cpu": 0.0,
+        "requests.memory": 0.0,
+        "limits.cpu": 0.0,
+        "limits.memory": 0.0,
+        "pods": 0.0,
+    }
+    workloads = [
+        (d, hpa_max.get(d["metadata"]["name"], d["spec"].get("replicas", 1)))
+        for d in manifest.of("Deployment")
+    ]
     workloads += [(j, 1) for j in manifest.of("Job")]
     for w, n in workloads:
         # A rolling update may run a quarter more pods (maxSurge 25%, rounded up).
-        pods = n + (-(-n // 4) if w["kind"] == "Deployment" and w["spec"]["strategy"]["type"] == "RollingUpdate" else 0)
+        pods = n + (
+            -(-n // 4)
+            if w["kind"] == "Deployment" and w["spec"]["strategy"]["type"] == "RollingUpdate"
+            else 0
+        )
         total["pods"] += pods
         for c in w["spec"]["template"]["spec"]["containers"]:
             for kind in ("requests", "limits"):
                 for r in ("cpu", "memory"):
                     total[f"{kind}.{r}"] += pods * quantity(c["resources"][kind][r])
     for key, needed in total.items():
-        assert needed <= quantity(hard[key]), f"quota {key}={hard[key]} < {needed} needed at full scale"
+        assert needed <= quantity(hard[key]), (
+            f"quota {key}={hard[key]} < {needed} needed at full scale"
+        )

@@ -29,20 +29,36 @@ def hadolint() -> str:
 def run_checkov(checkov: str, path, framework: str) -> dict:
     # --skip-download: no call to the vendor's platform (there is no network in CI anyway).
     result = subprocess.run(
-        [checkov, "--file", str(path), "--framework", framework, "--output", "json",
-         "--compact", "--skip-download"],
-        capture_output=True, text=True)
+        [
+            checkov,
+            "--file",
+            str(path),
+            "--framework",
+            framework,
+            "--output",
+            "json",
+            "--compact",
+            "--skip-download",
+        ],
+        capture_output=True,
+        text=True,
+    )
     report = json.loads(result.stdout)
     reports = report if isinstance(report, list) else [report]
-    failed = [(c["check_id"], c.get("resource"), c.get("check_name"))
-              for r in reports for c in r.get("results", {}).get("failed_checks", [])]
+    failed = [
+        (c["check_id"], c.get("resource"), c.get("check_name"))
+        for r in reports
+        for c in r.get("results", {}).get("failed_checks", [])
+    ]
     assert not failed, failed
     assert result.returncode == 0, result.stderr[-2000:]
     skipped = {}
     for r in reports:
         for c in r.get("results", {}).get("skipped_checks", []):
             reason = (c["check_result"].get("suppress_comment") or "").strip()
-            assert len(reason) > 20, f"{c['check_id']} on {c['resource']} is skipped without a reason"
+            assert len(reason) > 20, (
+                f"{c['check_id']} on {c['resource']} is skipped without a reason"
+            )
             skipped.setdefault(c["check_id"], set()).add(reason)
     return {"passed": sum(r["summary"]["passed"] for r in reports), "skipped": skipped}
 
@@ -65,7 +81,8 @@ def test_checkov_skips_in_the_chart_carry_reasons():
     for template in (CHART / "templates").glob("*.yaml"):
         for match in re.finditer(r"checkov\.io/skip\d+:\s*(\S+)", template.read_text()):
             check, _, reason = match.group(1).partition("=")
-            assert re.fullmatch(r"CKV2?_K8S_\d+", check) and reason, (template.name, match.group(0))
+            assert re.fullmatch(r"CKV2?_K8S_\d+", check), (template.name, match.group(0))
+            assert reason, (template.name, match.group(0))
 
 
 def test_checkov_passes_on_the_dockerfile(checkov):
@@ -75,8 +92,9 @@ def test_checkov_passes_on_the_dockerfile(checkov):
 
 
 def test_hadolint_passes_on_the_dockerfile(hadolint):
-    result = subprocess.run([hadolint, "--failure-threshold", "info", str(DOCKERFILE)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [hadolint, "--failure-threshold", "info", str(DOCKERFILE)], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -96,7 +114,9 @@ def test_dockerfile_is_multi_stage_on_an_exactly_pinned_slim_python():
     froms = [args for word, args in instructions() if word == "FROM"]
     assert len(froms) >= 2
     for args in froms:
-        assert re.fullmatch(r"python:3\.11\.\d+-slim-bookworm(@sha256:[0-9a-f]{64})? AS \w+", args), args
+        assert re.fullmatch(
+            r"python:3\.11\.\d+-slim-bookworm(@sha256:[0-9a-f]{64})? AS \w+", args
+        ), args
 
 
 def test_dependencies_install_before_the_code_is_copied():
@@ -112,18 +132,28 @@ def test_runtime_runs_as_the_chart_uid_with_the_serve_entrypoint():
     last_stage = max(i for i, (w, _) in enumerate(steps) if w == "FROM")
     runtime = steps[last_stage:]
     users = [a for w, a in runtime if w == "USER"]
-    assert users and users[-1].split(":")[0] == "10001", "numeric non-root UID, as the chart's runAsUser"
+    assert users, "numeric non-root UID, as the chart's runAsUser"
+    assert users[-1].split(":")[0] == "10001", "numeric non-root UID, as the chart's runAsUser"
     assert ("ENTRYPOINT", '["python", "manage.py", "serve"]') in runtime
     env = " ".join(a for w, a in runtime if w == "ENV")
-    assert "PYTHONDONTWRITEBYTECODE=1" in env and "TMPDIR=/tmp" in env
+    assert "PYTHONDONTWRITEBYTECODE=1" in env
+    assert "TMPDIR=/tmp" in env
     collect = [a for w, a in runtime if w == "RUN" and "collectstatic" in a]
-    assert collect and "SECRET_KEY=build-only" in collect[0] and "--noinput" in collect[0]
-    assert not any(w == "ENV" and "SECRET_KEY" in a for w, a in runtime), "no secret baked into the image"
+    assert collect
+    assert "SECRET_KEY=build-only" in collect[0]
+    assert "--noinput" in collect[0]
+    assert not any(w == "ENV" and "SECRET_KEY" in a for w, a in runtime), (
+        "no secret baked into the image"
+    )
 
 
 def test_dockerignore_keeps_the_build_context_small_and_clean():
-    ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
-               if line.strip() and not line.startswith("#")}
+    ignored = {
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
     assert {".git", "tests", "deploy", ".env"} <= ignored
     assert any(p.startswith(".venv") for p in ignored)
-    assert "requirements.txt" not in ignored and "manage.py" not in ignored
+    assert "requirements.txt" not in ignored
+    assert "manage.py" not in ignored

@@ -17,7 +17,9 @@ BICEP_OUTPUTS = {
     "redisHostName": "azure.redisHostName",
     "postgresHostName": "azure.postgresHostName",
     "mongoClusterHostName": "azure.mongoClusterHostName",
-    "applicationInsightsConnectionStringSecretName": "azure.applicationInsightsConnectionStringSecretName",
+    "applicationInsightsConnectionStringSecretName": (
+        "azure.applicationInsightsConnectionStringSecretName"
+    ),
 }
 KEY_VAULT_SECRETS = {
     "SECRET_KEY": "django-secret-key",
@@ -27,7 +29,16 @@ KEY_VAULT_SECRETS = {
     "CELERY_BROKER_URL": "celery-broker-url",
     "APPLICATIONINSIGHTS_CONNECTION_STRING": "applicationinsights-connection-string",
 }
-IDENTITY_ROLES = {"ingestion", "delivery", "package", "dronescheduler", "admin", "workflow", "scheduler", "migrate"}
+IDENTITY_ROLES = {
+    "ingestion",
+    "delivery",
+    "package",
+    "dronescheduler",
+    "admin",
+    "workflow",
+    "scheduler",
+    "migrate",
+}
 
 KEY_LINE = re.compile(r"^(?P<indent> *)(?P<key>[A-Za-z0-9_.-]+):(?P<rest>.*)$")
 
@@ -101,11 +112,20 @@ def test_bicep_outputs_reach_the_rendered_resources(render):
     )
     for d in manifest.of("Deployment"):
         assert container(d)["image"] == "acrfab.azurecr.io/fabrikam/drone-delivery:1.2.3"
-    assert manifest.get("ServiceAccount", name("migrate"))["metadata"]["annotations"][
-        "azure.workload.identity/client-id"] == "id-migrate"
+    assert (
+        manifest.get("ServiceAccount", name("migrate"))["metadata"]["annotations"][
+            "azure.workload.identity/client-id"
+        ]
+        == "id-migrate"
+    )
     config = manifest.get("ConfigMap", name("azure"))["data"]
-    assert set(config.values()) >= {"tenant-1", "sb-fab.servicebus.windows.net", "redis-fab.redis.azure.net",
-                                    "pg-fab.postgres.database.azure.com", "mongo-fab.mongocluster.cosmos.azure.com"}
+    assert set(config.values()) >= {
+        "tenant-1",
+        "sb-fab.servicebus.windows.net",
+        "redis-fab.redis.azure.net",
+        "pg-fab.postgres.database.azure.com",
+        "mongo-fab.mongocluster.cosmos.azure.com",
+    }
     spc = manifest.get("SecretProviderClass", name("delivery"))
     assert "objectName: ai-conn" in spc["spec"]["parameters"]["objects"]
     assert spc["spec"]["parameters"]["keyvaultName"] == "kv-fab"

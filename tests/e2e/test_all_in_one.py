@@ -54,7 +54,7 @@ def test_ctrl_c_stops_every_process_it_started(live):
     for expected in (
         "gunicorn",
         "celery -A fabrikam worker",
-        "celery -A fabrikam beat",
+        "celery -A fabrikam worker --beat",
         "redis-server",
     ):
         assert any(expected in command for command in commands), (expected, commands)

@@ -25,9 +25,11 @@ def start_microservices(live, broker_url: str | None) -> dict[str, str]:
         shared["CELERY_BROKER_URL"] = broker_url
     for role in HTTP_ROLES:
         live.start(role, ["serve", "--role", role, "--port", str(ports[role])], shared)
-    live.start("workflow", ["serve", "--role", "workflow"], shared)
+    probe_port = free_port()
+    live.start("workflow", ["serve", "--role", "workflow", "--port", str(probe_port)], shared)
+    urls["workflow"] = f"http://127.0.0.1:{probe_port}"
     for url in urls.values():
-        live.wait_ready(url)
+        live.wait_ready(url)  # the worker's probe is ready once it consumes
     return urls
 
 
@@ -73,3 +75,40 @@ def test_a_role_answers_404_for_another_roles_paths(live):
     assert foreign.headers["Content-Type"] == "application/problem+json"
     assert foreign.json()["detail"] == "No resource at /api/deliveries/some-id."
     assert requests.get(f"{base}/healthz/live", timeout=5).json()["role"] == "package"
+
+
+def test_the_workflow_workers_probes_report_its_role_and_stores(live):
+    port = free_port()
+    live.start("workflow", ["serve", "--role", "workflow", "--port", str(port)])
+    base = f"http://127.0.0.1:{port}"
+    live.wait_ready(base)
+    assert requests.get(f"{base}/healthz/live", timeout=5).json() == {
+        "status": "live",
+        "role": "workflow",
+    }
+    assert requests.get(f"{base}/healthz/startup", timeout=5).json()["status"] == "ready"
+
+
+def test_probes_answer_whatever_host_the_kubelet_uses(live):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    live.start(
+        "delivery",
+        ["serve", "--role", "delivery", "--port", str(port)],
+        {
+            "DEBUG": "false",
+            "SECRET_KEY": "e2e-only-not-secret",
+            "ALLOWED_HOSTS": "api.fabrikam.example",
+        },
+    )
+    live.wait_ready(base)
+    assert (
+        requests.get(
+            f"{base}/healthz/live", headers={"Host": "10.244.1.17:8000"}, timeout=5
+        ).status_code
+        == 200
+    )
+    refused = requests.get(
+        f"{base}/api/deliveries/x", headers={"Host": "10.244.1.17:8000"}, timeout=5
+    )
+    assert refused.status_code == 400

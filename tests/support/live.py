@@ -133,6 +133,7 @@ class LiveSystem:
     env: dict[str, str]
     log_dir: Path
     processes: list[Process] = field(default_factory=list)
+    retired: list[Process] = field(default_factory=list)
 
     def start(self, name: str, args: list[str], extra_env: dict[str, str] | None = None) -> Process:
         log = self.log_dir / f"{name}.log"
@@ -165,8 +166,14 @@ class LiveSystem:
         except AssertionError as exc:
             raise AssertionError(f"{exc}\nlast answer: {last['body']}\n{self.logs()}") from None
 
+    def retire(self, process: Process) -> None:
+        """Stop watching a process that was ended on purpose (its log stays in `logs()`)."""
+        self.processes.remove(process)
+        self.retired.append(process)
+
     def logs(self) -> str:
-        return "\n".join(f"--- {p.name} ---\n{p.output()[-4000:]}" for p in self.processes)
+        everything = [*self.retired, *self.processes]
+        return "\n".join(f"--- {p.name} ---\n{p.output()[-4000:]}" for p in everything)
 
     def descendants(self) -> list[psutil.Process]:
         found: list[psutil.Process] = []

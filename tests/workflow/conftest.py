@@ -58,15 +58,18 @@ class SagaSystem:
 
     def start_worker(self) -> Process:
         self.workers_started += 1
+        port = free_port()
         self.worker = self.live.start(
-            f"workflow-{self.workers_started}", ["serve", "--role", "workflow"]
+            f"workflow-{self.workers_started}", ["serve", "--role", "workflow", "--port", str(port)]
         )
+        self.live.wait_ready(f"http://127.0.0.1:{port}")  # consuming
         return self.worker
 
     def kill_worker(self) -> None:
         assert self.worker is not None
         os.killpg(self.worker.popen.pid, signal.SIGKILL)
         self.worker.popen.wait(10)
+        self.live.retire(self.worker)
 
     def request_delivery(self, package_id: str, **changes: Any) -> str:
         body = {**delivery_request(package_id), **changes}

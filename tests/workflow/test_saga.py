@@ -5,10 +5,12 @@ from __future__ import annotations
 import threading
 
 import pytest
+import requests
 from kombu import Connection, Exchange, Queue
 
+from tests.e2e.conftest import delivery_request
 from tests.support.faulty_proxy import Fault
-from tests.support.live import wait_until
+from tests.support.live import manage, wait_until
 
 pytestmark = [pytest.mark.e2e]
 
@@ -109,3 +111,105 @@ def test_poison_messages_land_in_the_dead_letter_queue_with_their_reason(saga):
         interval=0.5,
     )
     assert garbled[0]["originalBody"] == "{not json"
+
+
+def test_a_permanent_refusal_compensates_the_earlier_steps(saga):
+    saga.proxies["delivery"].add(Fault("PUT", "/api/deliveries/", status=422))
+    saga.start_worker()
+    delivery_id = saga.request_delivery("pkg-refused")
+
+    wait_until(
+        lambda: saga.proxies["dronescheduler"].calls(
+            "DELETE", f"/api/dronedeliveries/{delivery_id}"
+        ),
+        30,
+        "the drone to be released",
+    )
+    assert saga.proxies["delivery"].calls("PUT", f"/api/deliveries/{delivery_id}") == [422]
+    assert saga.assigned_drones() == []
+    assert saga.get("delivery", f"/api/deliveries/{delivery_id}").status_code == 404
+    released = saga.get("dronescheduler", f"/api/dronedeliveries/{delivery_id}").json()
+    assert released["stage"] == "Released"
+    assert saga.proxies["package"].calls("PATCH", "/api/packages/pkg-refused") == [204]
+
+
+def test_retries_exhausted_dead_letters_and_a_replay_completes_once_the_service_is_back(saga):
+    saga.proxies["package"].add(Fault("PUT", "/api/packages/", status=503))
+    saga.start_worker()
+    delivery_id = saga.request_delivery("pkg-down")
+
+    letter = saga.wait_for_dead_letter(delivery_id)
+    assert letter["reason"].startswith("gave up after 4 attempts")
+    assert letter["originalBody"]["packageInfo"]["packageId"] == "pkg-down"
+    assert saga.proxies["package"].calls("PUT", "/api/packages/pkg-down") == [503] * 4
+    assert saga.delivery(delivery_id) is None
+
+    saga.proxies["package"].clear()
+    output = manage(["deadletters", "replay", letter["messageId"]], saga.env)
+    assert f"replayed {letter['messageId']}" in output
+    delivery = scheduled(saga, delivery_id)
+    assert saga.assigned_drones() == [delivery["droneId"]]
+    assert all(x["messageId"] != letter["messageId"] for x in saga.dead_letters())
+
+
+def send_message(saga, message: dict, task_id: str) -> None:
+    from fabrikam.apps.ingestion.messages import TASK_NAME
+    from fabrikam.celery import app
+
+    with app.connection_for_write(saga.env["CELERY_BROKER_URL"]) as connection:
+        app.send_task(
+            TASK_NAME,
+            args=[message],
+            task_id=task_id,
+            queue=saga.env["DELIVERY_REQUESTS_QUEUE"],
+            connection=connection,
+        )
+
+
+def test_a_cancel_that_arrives_before_its_create_makes_the_create_do_nothing(saga):
+    delivery_id = "early-cancel-1"
+    send_message(
+        saga, {"operation": "cancel", "deliveryId": delivery_id}, f"{delivery_id}:cancel:1"
+    )
+    request = delivery_request("pkg-early")
+    create = {
+        "operation": "delivery",
+        "deliveryId": delivery_id,
+        "ownerId": request["ownerId"],
+        "pickup": {"latitude": 47.6097, "longitude": -122.3331, "altitude": 0},
+        "dropoff": request["dropOffLocation"],
+        "pickupTime": request["pickupTime"],
+        "deadline": None,
+        "expedited": False,
+        "confirmationRequired": "None",
+        "packageInfo": request["packageInfo"],
+    }
+    send_message(saga, create, f"{delivery_id}:delivery:1")
+    # A delivery requested after both proves the worker got past them.
+    saga.start_worker()
+    later = saga.request_delivery("pkg-after")
+    scheduled(saga, later)
+
+    assert saga.delivery(delivery_id) is None
+    assert saga.proxies["package"].calls("PUT", "/api/packages/pkg-early") == []
+    assert saga.proxies["dronescheduler"].calls("PUT", f"/api/dronedeliveries/{delivery_id}") == []
+
+
+def test_cancelling_a_scheduled_delivery_releases_its_drone(saga):
+    saga.start_worker()
+    delivery_id = saga.request_delivery("pkg-cancel")
+    scheduled(saga, delivery_id)
+
+    response = requests.delete(
+        f"{saga.urls['ingestion']}/api/deliveryrequests/{delivery_id}", timeout=10
+    )
+    assert response.status_code == 202
+    cancelled = wait_until(
+        lambda: (d := saga.delivery(delivery_id)) and d["stage"] == "Cancelled" and d,
+        30,
+        "the delivery to be cancelled",
+    )
+    assert cancelled["stage"] == "Cancelled"
+    wait_until(lambda: saga.assigned_drones() == [], 30, "the drone to be released")
+    events = saga.get("delivery", f"/api/deliveries/{delivery_id}/events").json()
+    assert [e["stage"] for e in events] == ["Created", "Cancelled"]

@@ -1,4 +1,6 @@
-from fabrikam.problems import Conflict, NotFound
+from rest_framework import status
+
+from fabrikam.problems import Conflict, DomainError, NotFound
 
 
 class NoDroneAvailable(Conflict):
@@ -14,3 +16,19 @@ class DroneDeliveryNotFound(NotFound):
 class DroneNotFound(NotFound):
     title = "Drone not found"
     slug = "drone-not-found"
+
+
+class DroneBusy(Conflict):
+    title = "Drone is busy"
+    slug = "drone-busy"
+
+
+class DeliveryNotReplannable(Conflict):
+    title = "The delivery's route can no longer change"
+    slug = "delivery-not-replannable"
+
+
+class AssignmentReleased(DomainError):
+    status = status.HTTP_410_GONE
+    title = "The drone assignment was released"
+    slug = "assignment-released"

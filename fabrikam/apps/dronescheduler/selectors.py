@@ -1,41 +1,126 @@
-"""Reads of the fleet."""
+"""Reads of the fleet, its assignments and flights."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from datetime import datetime
 
-from django.db.models import F, FloatField, QuerySet
+from django.conf import settings
+from django.db.models import F, FloatField, QuerySet, Sum, Value
 from django.db.models.expressions import ExpressionWrapper
+from django.db.models.functions import Sqrt
 
-from fabrikam.apps.dronescheduler.exceptions import DroneDeliveryNotFound
-from fabrikam.apps.dronescheduler.models import Drone, DroneDelivery, DroneStatus
-from fabrikam.geo import Location
+from fabrikam.apps.dronescheduler.exceptions import DroneDeliveryNotFound, DroneNotFound
+from fabrikam.apps.dronescheduler.models import Drone, DroneDelivery, DroneStatus, Flight
+from fabrikam.geo import EARTH_RADIUS_KM, KM_PER_MILE, Location, distance_km
+
+KM_PER_DEGREE = 2 * math.pi * EARTH_RADIUS_KM / 360
+# The SQL battery filter uses a flat-earth distance; it lets through trips up to this much longer
+# than the battery allows, and the caller checks the exact (haversine) distance.
+BATTERY_FILTER_SLACK = 0.98
 
 
-def available_drones_by_distance(pickup: Location, weight_kg: float, size: int) -> QuerySet[Drone]:
-    """Available drones that can carry the load, nearest to `pickup` first.
-
-    The ordering uses an equirectangular approximation (plain arithmetic, so PostgreSQL and SQLite
-    both sort in SQL); the caller checks exact distances and battery on the first few.
-    """
-    cos_lat = math.cos(math.radians(pickup.latitude))
-    d_lat = F("latitude") - pickup.latitude
-    d_lon = (F("longitude") - pickup.longitude) * cos_lat
-    return (
-        Drone.objects.filter(
-            status=DroneStatus.AVAILABLE, max_payload_kg__gte=weight_kg, max_package_size__gte=size
-        )
-        .annotate(
-            approx_sq_distance=ExpressionWrapper(
-                d_lat * d_lat + d_lon * d_lon, output_field=FloatField()
-            )
-        )
-        .order_by("approx_sq_distance", "id")
+def _approx_km(lat: F, lon: F, to: Location) -> ExpressionWrapper:
+    """Equirectangular distance in SQL (plain arithmetic, so PostgreSQL and SQLite agree): within
+    0.5% of the great-circle distance over a drone's few tens of kilometres."""
+    cos_lat = math.cos(math.radians(to.latitude))
+    d_lat = lat - Value(to.latitude)
+    d_lon = (lon - Value(to.longitude)) * Value(cos_lat)
+    return ExpressionWrapper(
+        Sqrt(d_lat * d_lat + d_lon * d_lon) * Value(KM_PER_DEGREE), output_field=FloatField()
     )
 
 
+def available_drones_by_distance(
+    pickup: Location,
+    dropoff: Location,
+    weight_kg: float,
+    size: int,
+) -> QuerySet[Drone]:
+    """Available drones that can carry the load and (roughly) fly the whole trip, nearest to
+    `pickup` first, sorted in SQL (bench/assignment_latency.py measures it against a scan in
+    Python: tens of times faster with 10,000 drones)."""
+    cos_lat = math.cos(math.radians(pickup.latitude))
+    d_lat = F("latitude") - Value(pickup.latitude)
+    d_lon = (F("longitude") - Value(pickup.longitude)) * Value(cos_lat)
+    delivery_km = distance_km(pickup, dropoff)
+    trip_km = (
+        _approx_km(F("latitude"), F("longitude"), pickup)
+        + Value(delivery_km)
+        + _approx_km(F("home_latitude"), F("home_longitude"), dropoff)
+    )
+    reserve = 1 + settings.DRONE_BATTERY_RESERVE
+    drones = (
+        Drone.objects.filter(
+            status=DroneStatus.AVAILABLE,
+            max_payload_kg__gte=weight_kg,
+            max_package_size__gte=size,
+        )
+        .annotate(
+            sq_degrees=ExpressionWrapper(d_lat * d_lat + d_lon * d_lon, output_field=FloatField()),
+            charge_km=ExpressionWrapper(
+                F("range_km") * F("battery") / Value(100.0), output_field=FloatField()
+            ),
+            trip_km=ExpressionWrapper(
+                trip_km * Value(reserve * BATTERY_FILTER_SLACK), output_field=FloatField()
+            ),
+        )
+        .filter(charge_km__gte=F("trip_km"))
+    )
+    return drones.order_by("sq_degrees", "id")
+
+
+def get_drone(drone_id: str) -> Drone:
+    found = Drone.objects.filter(pk=drone_id).first()
+    if found is None:
+        raise DroneNotFound(f"There is no drone {drone_id}.")
+    return found
+
+
 def get_drone_delivery(delivery_id: str) -> DroneDelivery:
-    found = DroneDelivery.objects.select_related("drone").filter(delivery_id=delivery_id).first()
+    found = (
+        DroneDelivery.objects.select_related("drone", "flight")
+        .filter(delivery_id=delivery_id)
+        .first()
+    )
     if found is None:
         raise DroneDeliveryNotFound(f"No drone is assigned to delivery {delivery_id}.")
     return found
+
+
+def current_delivery(drone: Drone) -> DroneDelivery | None:
+    """The delivery a drone is assigned to or flying for, if any."""
+    return (
+        drone.deliveries.filter(
+            stage__in=[
+                DroneDelivery.Stage.ASSIGNED,
+                DroneDelivery.Stage.HEADED_TO_PICKUP,
+                DroneDelivery.Stage.HEADED_TO_DROPOFF,
+            ]
+        )
+        .order_by("-assigned_at")
+        .first()
+    )
+
+
+def flights_in_the_air() -> QuerySet[Flight]:
+    return Flight.objects.exclude(phase=Flight.Phase.LANDED)
+
+
+@dataclass(frozen=True)
+class Utilization:
+    traveled_miles: float
+    assigned_hours: float
+
+
+def utilization(owner_id: str, start: datetime, end: datetime) -> Utilization:
+    """Miles flown and hours drones were assigned, for `owner_id`'s flights assigned in
+    [start, end). Flights still under way count up to their last tick."""
+    totals = Flight.objects.filter(
+        owner_id=owner_id, assigned_at__gte=start, assigned_at__lt=end
+    ).aggregate(km=Sum("traveled_km"), hours=Sum("assigned_hours"))
+    return Utilization(
+        traveled_miles=round((totals["km"] or 0.0) / KM_PER_MILE, 3),
+        assigned_hours=round(totals["hours"] or 0.0, 3),
+    )

@@ -1,13 +1,23 @@
-"""Idempotency keys, in Redis with a TTL.
+"""Idempotency keys, in Redis with a TTL, claimed and settled atomically (Lua scripts).
 
-A key is claimed atomically (SET NX) before publishing; the same key with the same body then
-returns the first delivery id without publishing again, and with another body is a 422.
+The first request with a key records its fingerprint, delivery id and message id and takes a
+short publishing lease. Later requests with that key:
+- a different body → 422;
+- the first was queued → the same delivery id, nothing published;
+- the first is still publishing → wait (blocking stream read, bounded) for its outcome, then answer
+  as it did; past the bound → 409 with Retry-After;
+- the first failed, or its process died and the lease ran out → publish again under the same
+  delivery id and message id, so a retry after an ambiguous failure cannot create a second delivery.
+
+Keys share a hash tag so the scripts stay valid on a clustered Redis.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,8 +26,41 @@ from django_redis import get_redis_connection
 
 from fabrikam.problems import Conflict, Unprocessable
 
-PENDING = "pending"
-DONE = "done"
+PUBLISH = "publish"  # this request must publish (then `complete` or `abandon`)
+QUEUED = "queued"  # an earlier request with the key is on the queue
+FAILED = "failed"  # the request this one waited for could not be queued
+
+MAX_KEY_LENGTH = 255
+
+_CLAIM = """
+local fp, id, mid, state = unpack(redis.call('HMGET', KEYS[1],
+    'fingerprint', 'deliveryId', 'messageId', 'state'))
+if not fp then
+  redis.call('HSET', KEYS[1], 'fingerprint', ARGV[1], 'deliveryId', ARGV[2],
+             'messageId', ARGV[3], 'state', 'publishing')
+  redis.call('EXPIRE', KEYS[1], ARGV[5])
+  redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[6])
+  return {'publish', ARGV[2], ARGV[3]}
+end
+if fp ~= ARGV[1] then return {'mismatch', id, mid} end
+if state == 'queued' then return {'queued', id, mid} end
+if redis.call('SET', KEYS[2], ARGV[4], 'NX', 'PX', ARGV[6]) then
+  return {'publish', id, mid}
+end
+local last = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)
+if #last > 0 then return {'wait', id, mid, last[1][1]} end
+return {'wait', id, mid, '0-0'}
+"""
+
+_SETTLE = """
+if ARGV[2] == 'queued' and redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HSET', KEYS[1], 'state', 'queued')
+end
+if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', 16, '*', 'outcome', ARGV[2])
+redis.call('PEXPIRE', KEYS[3], ARGV[3])
+return 1
+"""
 
 
 class IdempotencyKeyReused(Unprocessable):
@@ -33,47 +76,91 @@ class IdempotentRequestInProgress(Conflict):
 
 @dataclass(frozen=True)
 class Claim:
+    key: str
     delivery_id: str
-    is_new: bool  # False: an earlier request with this key already succeeded
+    message_id: str
+    outcome: str  # PUBLISH, QUEUED or FAILED
+    token: str = ""
 
 
-def fingerprint(body: Any) -> str:
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+def fingerprint(request: Any) -> str:
+    canonical = json.dumps(request, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _key(idempotency_key: str) -> str:
+def publish_deadline() -> float:
+    """The longest a publish can take: a free connection, connecting, then the broker's answer."""
+    return settings.BROKER_CONNECT_TIMEOUT + 2 * settings.BROKER_PUBLISH_TIMEOUT
+
+
+def _keys(idempotency_key: str) -> list[str]:
     digest = hashlib.sha256(idempotency_key.encode()).hexdigest()
-    return f"{settings.REDIS_KEY_PREFIX}:ingestion:v1:idem:{digest}"
+    base = f"{settings.REDIS_KEY_PREFIX}:ingestion:v1:idem:{{{digest}}}"
+    return [base, f"{base}:lock", f"{base}:outcomes"]
 
 
-def claim(idempotency_key: str, body_fingerprint: str, delivery_id: str) -> Claim:
+def claim(
+    idempotency_key: str, request_fingerprint: str, delivery_id: str, message_id: str
+) -> Claim:
+    """What this request must do with `idempotency_key` (see the module doc)."""
     redis = get_redis_connection("default")
-    record = {"fingerprint": body_fingerprint, "deliveryId": delivery_id, "state": PENDING}
-    ttl = settings.IDEMPOTENCY_KEY_TTL_SECONDS
-    if redis.set(_key(idempotency_key), json.dumps(record), nx=True, ex=ttl):
-        return Claim(delivery_id, is_new=True)
-    raw = redis.get(_key(idempotency_key))
-    if raw is None:  # expired between the two calls: claim again
-        return claim(idempotency_key, body_fingerprint, delivery_id)
-    existing = json.loads(raw)
-    if existing["fingerprint"] != body_fingerprint:
+    token = secrets.token_hex(16)
+    lease_ms = int(2 * publish_deadline() * 1000)
+    answer = redis.register_script(_CLAIM)(
+        keys=_keys(idempotency_key),
+        args=[
+            request_fingerprint,
+            delivery_id,
+            message_id,
+            token,
+            settings.IDEMPOTENCY_KEY_TTL_SECONDS,
+            lease_ms,
+        ],
+    )
+    action, claimed_id, claimed_message_id, *since = (_text(part) for part in answer)
+    if action == "mismatch":
         raise IdempotencyKeyReused(
             "This Idempotency-Key was used for a different request body; use a new key."
         )
-    if existing["state"] == PENDING:
-        raise IdempotentRequestInProgress("Retry in a moment to get its result.")
-    return Claim(existing["deliveryId"], is_new=False)
+    if action == PUBLISH:
+        return Claim(idempotency_key, claimed_id, claimed_message_id, PUBLISH, token)
+    if action == QUEUED:
+        return Claim(idempotency_key, claimed_id, claimed_message_id, QUEUED)
+    outcome = _await_outcome(idempotency_key, since[0])
+    return Claim(idempotency_key, claimed_id, claimed_message_id, outcome)
 
 
-def complete(idempotency_key: str) -> None:
+def _await_outcome(idempotency_key: str, since: str) -> str:
+    """Block on the key's outcome stream until the request holding the lease settles it."""
     redis = get_redis_connection("default")
-    raw = redis.get(_key(idempotency_key))
-    if raw:
-        record = {**json.loads(raw), "state": DONE}
-        redis.set(_key(idempotency_key), json.dumps(record), keepttl=True)
+    outcomes = _keys(idempotency_key)[2]
+    deadline = time.monotonic() + publish_deadline() + 1
+    while (remaining := deadline - time.monotonic()) > 0:
+        # Blocks of at most a second stay well inside the Redis client's socket timeout.
+        block_ms = max(1, int(min(remaining, 1.0) * 1000))
+        for _stream, entries in redis.xread({outcomes: since}, count=1, block=block_ms) or []:
+            for _entry_id, fields in entries:
+                return _text(fields.get(b"outcome") or fields.get("outcome"))
+    raise IdempotentRequestInProgress("Retry in a moment to get its result.")
 
 
-def release(idempotency_key: str) -> None:
-    """Forget a claim whose publish failed, so a retry with the key can succeed."""
-    get_redis_connection("default").delete(_key(idempotency_key))
+def _settle(claim_: Claim, outcome: str) -> None:
+    redis = get_redis_connection("default")
+    redis.register_script(_SETTLE)(
+        keys=_keys(claim_.key),
+        args=[claim_.token, outcome, int(2 * publish_deadline() * 1000)],
+    )
+
+
+def complete(claim_: Claim) -> None:
+    """The claimed request is on the queue: later requests with its key get its delivery id."""
+    _settle(claim_, QUEUED)
+
+
+def abandon(claim_: Claim) -> None:
+    """Publishing failed: free the lease so a retry with the key publishes the same delivery."""
+    _settle(claim_, FAILED)
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)

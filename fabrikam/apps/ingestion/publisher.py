@@ -1,18 +1,31 @@
-"""Publishes queue messages through Celery and answers only once the broker has them.
+"""Publishes queue messages through Celery and returns only once the broker has them.
 
-`retry=False` makes a down broker fail fast instead of blocking the request; RabbitMQ publisher
-confirms (`confirm_publish`, set in settings) make `send_task` return only after the broker acked.
+A publish is bounded in time: connecting (`BROKER_CONNECT_TIMEOUT`), writing and waiting for the
+broker's answer (`BROKER_PUBLISH_TIMEOUT`; RabbitMQ's publisher confirm, Redis's LPUSH reply) and
+waiting for a free connection. Past any of them, or when the broker refuses, `BrokerUnavailable`
+(503 with Retry-After) is raised and the connection is dropped without the goodbye a hung broker
+would never answer. Nothing is retried here: the client retries, with its Idempotency-Key.
+
+The connections are this module's own small pool per process (not Celery's shared pool) so that
+their socket timeouts bound a request without touching the workflow worker's consuming connection.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import ssl
+import threading
 from typing import Any
 
 from django.conf import settings
 from django_redis import get_redis_connection
-from kombu.exceptions import KombuError, OperationalError
+from kombu import Connection, Queue
+from kombu.connection import ConnectionPool
+from kombu.exceptions import KombuError, LimitExceeded
 
+from fabrikam import broker
 from fabrikam.apps.ingestion.messages import TASK_NAME
 from fabrikam.celery import app
 from fabrikam.problems import ServiceUnavailable
@@ -25,28 +38,129 @@ class BrokerUnavailable(ServiceUnavailable):
     slug = "broker-unavailable"
 
 
+_pools: dict[tuple[int, str], ConnectionPool] = {}
+_pools_lock = threading.Lock()
+
+
+def _pool() -> ConnectionPool:
+    # Keyed by process: a pool made before gunicorn forks must not be shared by its workers.
+    key = (os.getpid(), settings.CELERY_BROKER_URL)
+    with _pools_lock:
+        if key not in _pools:
+            connection = app.connection_for_write(
+                url=settings.CELERY_BROKER_URL,
+                connect_timeout=settings.BROKER_CONNECT_TIMEOUT,
+                transport_options=settings.BROKER_PUBLISHER_TRANSPORT_OPTIONS,
+            )
+            _pools[key] = connection.Pool(limit=settings.BROKER_PUBLISH_POOL_SIZE)
+        return _pools[key]
+
+
+def queues() -> list[Queue]:
+    """The delivery-request queue and its dead-letter queue, declared together on first use."""
+    url = settings.CELERY_BROKER_URL
+    return [
+        broker.queue(settings.DELIVERY_REQUESTS_QUEUE, url),
+        broker.queue(settings.DELIVERY_REQUESTS_DEADLETTER_QUEUE, url),
+    ]
+
+
+# Longer than a delivery lives (cancelled ones are kept 7 days), so a message id is not reused.
+SEQUENCE_TTL_SECONDS = 30 * 24 * 3600
+
+
 def _sequence_key(delivery_id: str, operation: str) -> str:
     return f"{settings.REDIS_KEY_PREFIX}:ingestion:v1:seq:{delivery_id}:{operation}"
 
 
 def next_message_id(delivery_id: str, operation: str) -> str:
     """`{deliveryId}:{operation}:{n}`, n counting this delivery's messages of that operation."""
-    n = get_redis_connection("default").incr(_sequence_key(delivery_id, operation))
+    redis = get_redis_connection("default")
+    key = _sequence_key(delivery_id, operation)
+    with redis.pipeline(transaction=True) as pipe:
+        pipe.incr(key)
+        pipe.expire(key, SEQUENCE_TTL_SECONDS)
+        n, _ = pipe.execute()
     return f"{delivery_id}:{operation}:{n}"
 
 
-def publish(message: dict[str, Any], message_id: str) -> None:
+def _failures(connection: Connection) -> tuple[type[BaseException], ...]:
+    errors: tuple[type[BaseException], ...] = (
+        KombuError,
+        OSError,  # includes TimeoutError and socket errors
+        *connection.connection_errors,
+        *connection.channel_errors,
+    )
+    if settings.BROKER_KIND == broker.AMQP:
+        from amqp.exceptions import MessageNacked
+
+        errors += (MessageNacked,)
+    elif settings.BROKER_KIND == broker.SERVICE_BUS:
+        from azure.core.exceptions import AzureError
+
+        errors += (AzureError,)
+    return errors
+
+
+def _drop_if_dead(connection: Connection) -> None:
+    """An idle AMQP connection learns of a broker restart only when it next reads: look now,
+    without blocking, so a connection the broker has closed is replaced instead of failing this
+    publish. Redis clients reconnect by themselves."""
+    if settings.BROKER_KIND != broker.AMQP or not connection.connected:
+        return
+    sock = connection.connection.transport.sock
     try:
+        if isinstance(sock, ssl.SSLSocket):  # no MSG_PEEK on TLS: let the client read a frame
+            connection.drain_events(timeout=0.0001)
+            return
+        pending = sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        if pending:  # a heartbeat, or the broker saying it closes the connection
+            connection.drain_events(timeout=0.0001)
+            return
+    except (BlockingIOError, TimeoutError):
+        return  # nothing to read: alive
+    except (*connection.connection_errors, OSError) as exc:
+        logger.info("replacing a broker connection the broker closed: %s", exc)
+    else:
+        logger.info("replacing a broker connection the broker closed")
+    connection.collect()
+
+
+def publish(message: dict[str, Any], message_id: str, headers: dict[str, str]) -> None:
+    """Put `message` on the delivery-request queue as task TASK_NAME; return once it is there."""
+    unavailable = BrokerUnavailable(
+        "The message broker did not accept the request; nothing was queued. Retry later.",
+        retry_after=settings.BROKER_RETRY_AFTER_SECONDS,
+    )
+    try:
+        connection = _pool().acquire(block=True, timeout=settings.BROKER_PUBLISH_TIMEOUT)
+    except LimitExceeded as exc:
+        logger.warning("publishing %s: no free broker connection: %s", message_id, exc)
+        raise unavailable from exc
+    failures = _failures(connection)
+    published = False
+    try:
+        _drop_if_dead(connection)
+        targets = queues()
         app.send_task(
             TASK_NAME,
             args=[message],
             task_id=message_id,
-            queue=settings.CELERY_TASK_DEFAULT_QUEUE,
+            message_id=message_id,  # the AMQP property, besides Celery's `id` header
+            argsrepr=f"[{message_id}]",  # worker logs name the message, not the owner's data
+            queue=targets[0],
+            declare=targets if broker.declares_queues(settings.CELERY_BROKER_URL) else [],
+            headers=headers,
             retry=False,
+            timeout=settings.BROKER_PUBLISH_TIMEOUT,
+            confirm_timeout=settings.BROKER_PUBLISH_TIMEOUT,
+            connection=connection,
         )
-    except (KombuError, OperationalError, OSError, TimeoutError) as exc:
-        logger.warning("publishing %s failed: %s", message_id, exc)
-        raise BrokerUnavailable(
-            "The message broker did not accept the request; nothing was queued. Retry later.",
-            retry_after=settings.BROKER_RETRY_AFTER_SECONDS,
-        ) from exc
+        published = True
+    except failures as exc:
+        logger.warning("publishing %s failed: %s: %s", message_id, type(exc).__name__, exc)
+        raise unavailable from exc
+    finally:
+        if not published:
+            connection.collect()  # reconnect next time; no close handshake with a broken broker
+        connection.release()

@@ -1,11 +1,40 @@
-"""Accepting delivery requests, cancels and reschedules: validate → publish → 202."""
+"""Accepting delivery requests, cancels and reschedules: validated input → a message the broker
+has accepted. Each function returns only after the broker confirmed, or raises BrokerUnavailable
+with nothing queued."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
+from django.conf import settings
+from redis.exceptions import RedisError
+
 from fabrikam.apps.ingestion import idempotency, messages, publisher
+from fabrikam.problems import ServiceUnavailable
+
+logger = logging.getLogger(__name__)
+
+
+class IdempotencyStoreUnavailable(ServiceUnavailable):
+    title = "The request could not be queued"
+    slug = "idempotency-store-unavailable"
+
+
+@contextlib.contextmanager
+def _redis() -> Iterator[None]:
+    """Redis (message ids, idempotency keys) down: a 503 before anything was published."""
+    try:
+        yield
+    except RedisError as exc:
+        logger.warning("Redis failed while accepting a request: %s", exc)
+        raise IdempotencyStoreUnavailable(
+            "The request store did not answer; nothing was queued. Retry later.",
+            retry_after=settings.BROKER_RETRY_AFTER_SECONDS,
+        ) from exc
 
 
 def new_delivery_id() -> str:
@@ -13,32 +42,51 @@ def new_delivery_id() -> str:
 
 
 def request_delivery(
-    request: dict[str, Any], raw_body: Any, idempotency_key: str | None = None
+    request: dict[str, Any], trace: dict[str, str], idempotency_key: str | None = None
 ) -> str:
-    """Queue a new delivery; return its id (a retry with its Idempotency-Key gets the first)."""
+    """Queue a new delivery and return its id. A retry with the same Idempotency-Key and the same
+    request gets the first delivery id, and is queued only if the first attempt was not."""
     delivery_id = new_delivery_id()
-    if idempotency_key:
-        body = {k: v for k, v in raw_body.items() if k != "deliveryId"}
-        claim = idempotency.claim(idempotency_key, idempotency.fingerprint(body), delivery_id)
-        if not claim.is_new:
-            return claim.delivery_id
-    message = messages.delivery_message(delivery_id, request)
+    with _redis():
+        message_id = publisher.next_message_id(delivery_id, messages.DELIVERY)
+    if not idempotency_key:
+        publisher.publish(messages.delivery_message(delivery_id, request), message_id, trace)
+        return delivery_id
+
+    fingerprint = idempotency.fingerprint(messages.echo(request))
+    with _redis():
+        claim = idempotency.claim(idempotency_key, fingerprint, delivery_id, message_id)
+    if claim.outcome == idempotency.QUEUED:
+        return claim.delivery_id
+    if claim.outcome == idempotency.FAILED:
+        raise publisher.BrokerUnavailable(
+            "An earlier request with this Idempotency-Key could not be queued. Retry later.",
+            retry_after=settings.BROKER_RETRY_AFTER_SECONDS,
+        )
+    message = messages.delivery_message(claim.delivery_id, request)
     try:
-        publisher.publish(message, publisher.next_message_id(delivery_id, messages.DELIVERY))
-    except Exception:
-        if idempotency_key:
-            idempotency.release(idempotency_key)
+        publisher.publish(message, claim.message_id, trace)
+    except BaseException:
+        with contextlib.suppress(RedisError):  # the lease then runs out by itself
+            idempotency.abandon(claim)
         raise
-    if idempotency_key:
-        idempotency.complete(idempotency_key)
-    return delivery_id
+    try:
+        idempotency.complete(claim)
+    except RedisError as exc:
+        # The broker has the message, so this is still a 202. A retry with the key after the
+        # lease runs out queues the same delivery id and message id again, which the workflow
+        # handles as the redelivery it is.
+        logger.warning("queued %s but could not record it: %s", claim.message_id, exc)
+    return claim.delivery_id
 
 
-def reschedule_delivery(delivery_id: str, changes: dict[str, Any]) -> None:
-    message = messages.reschedule_message(delivery_id, changes)
-    publisher.publish(message, publisher.next_message_id(delivery_id, messages.RESCHEDULE))
+def reschedule_delivery(delivery_id: str, changes: dict[str, Any], trace: dict[str, str]) -> None:
+    with _redis():
+        message_id = publisher.next_message_id(delivery_id, messages.RESCHEDULE)
+    publisher.publish(messages.reschedule_message(delivery_id, changes), message_id, trace)
 
 
-def cancel_delivery(delivery_id: str) -> None:
-    message = messages.cancel_message(delivery_id)
-    publisher.publish(message, publisher.next_message_id(delivery_id, messages.CANCEL))
+def cancel_delivery(delivery_id: str, trace: dict[str, str]) -> None:
+    with _redis():
+        message_id = publisher.next_message_id(delivery_id, messages.CANCEL)
+    publisher.publish(messages.cancel_message(delivery_id), message_id, trace)

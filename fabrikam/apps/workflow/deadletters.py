@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from kombu import Connection, Exchange, Message, Queue
+from kombu import Connection, Message, Queue
 
+from fabrikam import broker
 from fabrikam.apps.ingestion.messages import TASK_NAME
 from fabrikam.celery import app
 
@@ -50,8 +51,7 @@ class DeadLetter:
 
 
 def queue() -> Queue:
-    name = settings.DEAD_LETTER_QUEUE
-    return Queue(name, Exchange(name, type="direct"), routing_key=name, durable=True)
+    return broker.queue(settings.DELIVERY_REQUESTS_DEADLETTER_QUEUE, settings.CELERY_BROKER_URL)
 
 
 def publish(message_id: str, reason: str, original_body: Any, attempts: int = 0) -> None:
@@ -107,6 +107,7 @@ def replay(message_id: str, limit: int = 1000) -> DeadLetter | None:
                 app.send_task(
                     TASK_NAME,
                     args=[letter.original_body],
+                    kwargs={"replayed": True},
                     task_id=letter.message_id,
                     queue=settings.CELERY_TASK_DEFAULT_QUEUE,
                 )

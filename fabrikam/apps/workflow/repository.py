@@ -48,6 +48,16 @@ def update(delivery_id: str, **fields: Any) -> None:
     pipe.execute()
 
 
+def reset(delivery_id: str) -> None:
+    """Forget a finished saga's progress (an operator replays it), keeping a client's cancel."""
+    key = _key("saga", delivery_id)
+    redis = _redis()
+    cancelled = redis.hget(key, "cancelRequested")
+    redis.delete(key)
+    if cancelled:
+        update(delivery_id, cancelRequested=cancelled.decode())
+
+
 def set_if_absent(delivery_id: str, field: str, value: Any) -> str:
     """Record `field` unless set; returns the stored value (e.g. the first attempt's time)."""
     key = _key("saga", delivery_id)

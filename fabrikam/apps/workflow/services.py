@@ -58,11 +58,14 @@ def _retry(reason: str, attempt: int, retry_after: float | None = None) -> Retry
     return RetryLater(reason, countdown)
 
 
-def handle(message: dict[str, Any], attempt: int = 0) -> Outcome:
-    """Process one validated message; `attempt` counts earlier tries of this message."""
+def handle(message: dict[str, Any], attempt: int = 0, replayed: bool = False) -> Outcome:
+    """Process one validated message; `attempt` counts earlier tries of this message. A message an
+    operator replayed from the dead-letter queue starts its saga afresh."""
     delivery_id = message["deliveryId"]
     try:
         with repository.locked(delivery_id, settings.WORKFLOW_LOCK_SECONDS):
+            if replayed and attempt == 0 and message["operation"] == DELIVERY:
+                repository.reset(delivery_id)
             if message["operation"] == DELIVERY:
                 return _schedule(message, attempt)
             if message["operation"] == CANCEL:

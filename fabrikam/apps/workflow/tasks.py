@@ -23,11 +23,11 @@ logger = logging.getLogger(__name__)
     reject_on_worker_lost=True,
     max_retries=None,  # counted below, so that giving up can compensate and dead-letter
 )
-def handle_delivery_request(self: Any, message: Any) -> str:
+def handle_delivery_request(self: Any, message: Any, replayed: bool = False) -> str:
     attempt = self.request.retries
     try:
         message = validate(message)
-        outcome = services.handle(message, attempt)
+        outcome = services.handle(message, attempt, replayed=replayed)
     except InvalidMessage as error:
         deadletters.publish(self.request.id, f"invalid message: {error}", message, attempt + 1)
         return "dead-lettered"

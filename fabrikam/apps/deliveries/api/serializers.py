@@ -1,47 +1,206 @@
+"""The deliveries' HTTP shapes (API.md "Deliveries"): requests into records, records out."""
+
 from __future__ import annotations
+
+from typing import Any
 
 from rest_framework import serializers
 
 from fabrikam.apps.common.serializers import LocationField
-from fabrikam.apps.deliveries.stages import ConfirmationType, DeliveryStage
+from fabrikam.apps.deliveries.records import (
+    Confirmation,
+    DeliveryDetails,
+    FlightUpdate,
+    NotifyMeRequest,
+    Owner,
+    Reschedule,
+)
+from fabrikam.apps.deliveries.stages import FLIGHT_STAGE_CHOICES, ConfirmationType, DeliveryStage
+
+MAX_CONFIRMATION_BLOB = 48 * 1024  # characters; the request limit (MAX_REQUEST_BYTES) caps it too
+
+
+class OptionalDateTimeField(serializers.DateTimeField):
+    """An ISO-8601 time, or empty/null for none (the workflow sends "" for no deadline)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, allow_null=True, default=None, **kwargs)
+
+    def to_internal_value(self, value: Any) -> Any:
+        return None if value == "" else super().to_internal_value(value)
 
 
 class OwnerSerializer(serializers.Serializer):
-    userId = serializers.CharField(max_length=128)
-    accountId = serializers.CharField(max_length=128)
+    userId = serializers.CharField(max_length=128, source="user_id")
+    accountId = serializers.CharField(max_length=128, source="account_id")
 
 
 class DeliveryWriteSerializer(serializers.Serializer):
-    """PUT /api/deliveries/{id}: what the workflow sends."""
+    """PUT /api/deliveries/{id}: what the workflow sends, plus the assignment's optional ETAs."""
 
     owner = OwnerSerializer()
     pickup = LocationField()
     dropoff = LocationField()
-    pickupTime = serializers.DateTimeField(required=False, allow_null=True)
-    deadline = serializers.CharField(required=False, allow_blank=True, default="")
+    pickupTime = OptionalDateTimeField(source="pickup_time")
+    deadline = OptionalDateTimeField()
     expedited = serializers.BooleanField(default=False)
     confirmationRequired = serializers.ChoiceField(
-        choices=ConfirmationType.choices, default=ConfirmationType.NONE
+        choices=ConfirmationType.choices,
+        default=ConfirmationType.NONE,
+        source="confirmation_required",
     )
-    droneId = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
-    packageId = serializers.CharField(max_length=128, required=False, default="")
+    droneId = serializers.CharField(
+        max_length=64, required=False, allow_blank=True, default="", source="drone_id"
+    )
+    packageId = serializers.CharField(
+        max_length=128, required=False, allow_blank=True, default="", source="package_id"
+    )
+    pickupETA = OptionalDateTimeField(source="pickup_eta")
+    deliveryETA = OptionalDateTimeField(source="delivery_eta")
 
-    def to_document(self) -> dict:
+    def details(self) -> DeliveryDetails:
         data = dict(self.validated_data)
-        data["pickup"] = data["pickup"].as_dict()
-        data["dropoff"] = data["dropoff"].as_dict()
-        data["owner"] = dict(data["owner"])
-        if data.get("pickupTime"):
-            data["pickupTime"] = serializers.DateTimeField().to_representation(data["pickupTime"])
-        return data
+        data["owner"] = Owner(**data["owner"])
+        data["confirmation_required"] = ConfirmationType(data["confirmation_required"])
+        return DeliveryDetails(**data)
 
 
-class DeliverySerializer(DeliveryWriteSerializer):
+class PublicDeliverySerializer(serializers.Serializer):
+    """GET /api/deliveries/public/{id}: a delivery without its owner."""
+
     id = serializers.CharField()
+    pickup = LocationField()
+    dropoff = LocationField()
+    pickupTime = serializers.DateTimeField(source="pickup_time")
+    deadline = serializers.DateTimeField()
+    expedited = serializers.BooleanField()
+    confirmationRequired = serializers.ChoiceField(
+        choices=ConfirmationType.choices, source="confirmation_required"
+    )
+    droneId = serializers.CharField(source="drone_id")
+    packageId = serializers.CharField(source="package_id")
     stage = serializers.ChoiceField(choices=DeliveryStage.choices)
+
+
+class DeliverySerializer(PublicDeliverySerializer):
+    owner = OwnerSerializer()
+
+
+class DeliveryRescheduleSerializer(serializers.Serializer):
+    """PATCH /api/deliveries/{id}: any of these; at least one. An empty deadline removes it."""
+
+    pickup = LocationField(required=False)
+    dropoff = LocationField(required=False)
+    pickupTime = serializers.DateTimeField(required=False, source="pickup_time")
+    deadline = serializers.DateTimeField(required=False, allow_null=True)
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if isinstance(data, dict) and data.get("deadline") == "":
+            data = {**data, "deadline": None}
+        return super().to_internal_value(data)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs:
+            raise serializers.ValidationError(
+                "Give at least one of pickup, dropoff, pickupTime, deadline."
+            )
+        return attrs
+
+    def change(self) -> Reschedule:
+        data = dict(self.validated_data)
+        clear_deadline = "deadline" in data and data["deadline"] is None
+        return Reschedule(**data, clear_deadline=clear_deadline)
+
+
+class CancellationSerializer(serializers.Serializer):
+    id = serializers.CharField(source="delivery_id")
+    stage = serializers.SerializerMethodField()
+    cancelledAt = serializers.DateTimeField(source="cancelled_at")
+    expiresAt = serializers.DateTimeField(source="expires_at")
+
+    def get_stage(self, cancellation: Any) -> str:
+        return DeliveryStage.CANCELLED.value
+
+
+class DeliveryStatusSerializer(serializers.Serializer):
+    stage = serializers.ChoiceField(choices=DeliveryStage.choices)
+    lastKnownLocation = LocationField(source="last_known_location")
+    pickupETA = serializers.DateTimeField(source="pickup_eta")
+    deliveryETA = serializers.DateTimeField(source="delivery_eta")
 
 
 class DeliveryEventSerializer(serializers.Serializer):
     stage = serializers.ChoiceField(choices=DeliveryStage.choices)
     location = LocationField()
-    timestamp = serializers.CharField()
+    timestamp = serializers.DateTimeField()
+
+
+class FlightUpdateSerializer(serializers.Serializer):
+    """POST /api/deliveries/{id}/tracking: the drone scheduler's flight update."""
+
+    stage = serializers.ChoiceField(choices=FLIGHT_STAGE_CHOICES)
+    location = LocationField()
+    pickupETA = OptionalDateTimeField(source="pickup_eta")
+    deliveryETA = OptionalDateTimeField(source="delivery_eta")
+    timestamp = serializers.DateTimeField()
+
+    def update_record(self) -> FlightUpdate:
+        data = dict(self.validated_data)
+        data["stage"] = DeliveryStage(data["stage"])
+        return FlightUpdate(**data)
+
+
+class ConfirmationSerializer(serializers.Serializer):
+    """POST /api/deliveries/{id}/confirmations."""
+
+    dateTime = serializers.DateTimeField(source="date_time")
+    geoCoordinates = LocationField(source="geo_coordinates")
+    confirmationType = serializers.ChoiceField(
+        choices=ConfirmationType.choices, source="confirmation_type"
+    )
+    confirmationBlob = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=MAX_CONFIRMATION_BLOB,
+        trim_whitespace=False,
+        source="confirmation_blob",
+    )
+
+    def confirmation(self) -> Confirmation:
+        data = dict(self.validated_data)
+        data["confirmation_type"] = ConfirmationType(data["confirmation_type"])
+        return Confirmation(**data)
+
+
+class NotifyMeSerializer(serializers.Serializer):
+    """POST /api/deliveries/{id}/notifymerequests: an email address, an SMS number, or both."""
+
+    emailAddress = serializers.EmailField(
+        required=False, allow_blank=True, default="", source="email_address"
+    )
+    sms = serializers.RegexField(
+        r"^\+?[0-9 ()-]{6,24}$",
+        required=False,
+        allow_blank=True,
+        default="",
+        error_messages={"invalid": "A phone number: digits, optionally with +, spaces, ( ) -."},
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs["email_address"] and not attrs["sms"]:
+            raise serializers.ValidationError("Give an emailAddress, an sms number, or both.")
+        return attrs
+
+    def request_record(self) -> NotifyMeRequest:
+        return NotifyMeRequest(**self.validated_data)
+
+
+class SummaryQuerySerializer(serializers.Serializer):
+    ownerId = serializers.CharField(max_length=128, source="owner_id")
+    year = serializers.IntegerField(min_value=1970, max_value=9999)
+    month = serializers.IntegerField(min_value=1, max_value=12)
+
+
+class SummarySerializer(serializers.Serializer):
+    count = serializers.IntegerField()

@@ -1,3 +1,5 @@
+"""The delivery service's HTTP API (API.md "Deliveries"): parse, call a service, render."""
+
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
@@ -8,9 +10,19 @@ from rest_framework.views import APIView
 
 from fabrikam.apps.deliveries import selectors, services
 from fabrikam.apps.deliveries.api.serializers import (
+    CancellationSerializer,
+    ConfirmationSerializer,
     DeliveryEventSerializer,
+    DeliveryRescheduleSerializer,
     DeliverySerializer,
+    DeliveryStatusSerializer,
     DeliveryWriteSerializer,
+    FlightUpdateSerializer,
+    NotifyMeSerializer,
+    OwnerSerializer,
+    PublicDeliverySerializer,
+    SummaryQuerySerializer,
+    SummarySerializer,
 )
 
 
@@ -27,11 +39,44 @@ class DeliveryView(APIView):
     def put(self, request: Request, delivery_id: str) -> Response:
         serializer = DeliveryWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        delivery, created = services.schedule_delivery(delivery_id, serializer.to_document())
+        delivery, created = services.schedule_delivery(delivery_id, serializer.details())
         return Response(
             DeliverySerializer(delivery).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
+
+    @extend_schema(
+        request=DeliveryRescheduleSerializer,
+        responses=DeliverySerializer,
+        operation_id="patchDelivery",
+    )
+    def patch(self, request: Request, delivery_id: str) -> Response:
+        serializer = DeliveryRescheduleSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        delivery = services.reschedule_delivery(delivery_id, serializer.change())
+        return Response(DeliverySerializer(delivery).data)
+
+    @extend_schema(request=None, responses=CancellationSerializer, operation_id="deleteDelivery")
+    def delete(self, request: Request, delivery_id: str) -> Response:
+        return Response(CancellationSerializer(services.cancel_delivery(delivery_id)).data)
+
+
+class PublicDeliveryView(APIView):
+    @extend_schema(responses=PublicDeliverySerializer, operation_id="getPublicDelivery")
+    def get(self, request: Request, delivery_id: str) -> Response:
+        return Response(PublicDeliverySerializer(selectors.get_delivery(delivery_id)).data)
+
+
+class DeliveryOwnerView(APIView):
+    @extend_schema(responses=OwnerSerializer, operation_id="getDeliveryOwner")
+    def get(self, request: Request, delivery_id: str) -> Response:
+        return Response(OwnerSerializer(selectors.delivery_owner(delivery_id)).data)
+
+
+class DeliveryStatusView(APIView):
+    @extend_schema(responses=DeliveryStatusSerializer, operation_id="getDeliveryStatus")
+    def get(self, request: Request, delivery_id: str) -> Response:
+        return Response(DeliveryStatusSerializer(selectors.delivery_status(delivery_id)).data)
 
 
 class DeliveryEventsView(APIView):
@@ -39,3 +84,47 @@ class DeliveryEventsView(APIView):
     def get(self, request: Request, delivery_id: str) -> Response:
         events = selectors.delivery_events(delivery_id)
         return Response(DeliveryEventSerializer(events, many=True).data)
+
+
+class TrackingView(APIView):
+    """Internal: the drone scheduler's flight updates. Older updates than the last are ignored."""
+
+    @extend_schema(request=FlightUpdateSerializer, responses={204: None}, operation_id="track")
+    def post(self, request: Request, delivery_id: str) -> Response:
+        serializer = FlightUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.record_flight_update(delivery_id, serializer.update_record())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ConfirmationsView(APIView):
+    @extend_schema(
+        request=ConfirmationSerializer, responses=DeliverySerializer, operation_id="confirm"
+    )
+    def post(self, request: Request, delivery_id: str) -> Response:
+        serializer = ConfirmationSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        delivery = services.confirm_delivery(delivery_id, serializer.confirmation())
+        return Response(DeliverySerializer(delivery).data)
+
+
+class NotifyMeRequestsView(APIView):
+    @extend_schema(request=NotifyMeSerializer, responses={204: None}, operation_id="notifyMe")
+    def post(self, request: Request, delivery_id: str) -> Response:
+        serializer = NotifyMeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.request_notification(delivery_id, serializer.request_record())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SummaryView(APIView):
+    @extend_schema(
+        parameters=[SummaryQuerySerializer],
+        responses=SummarySerializer,
+        operation_id="getDeliverySummary",
+    )
+    def get(self, request: Request) -> Response:
+        query = SummaryQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        count = selectors.owner_month_count(**query.validated_data)
+        return Response(SummarySerializer({"count": count}).data)

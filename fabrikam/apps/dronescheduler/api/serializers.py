@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from rest_framework import serializers
 
 from fabrikam.apps.common.serializers import LocationField
@@ -38,10 +40,29 @@ class AssignmentRequestSerializer(serializers.Serializer):
         )
 
 
+class ReplanSerializer(serializers.Serializer):
+    """PATCH /api/dronedeliveries/{id}: a rescheduled delivery's new pickup and/or dropoff."""
+
+    pickup = LocationField(required=False)
+    dropoff = LocationField(required=False)
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs:
+            raise serializers.ValidationError("Give pickup, dropoff or both.")
+        return attrs
+
+
 class AssignmentSerializer(serializers.Serializer):
     droneId = serializers.CharField(source="drone_id")
     pickupETA = serializers.DateTimeField(source="pickup_eta")
     deliveryETA = serializers.DateTimeField(source="delivery_eta")
+
+
+class FlightSerializer(serializers.Serializer):
+    phase = serializers.CharField()
+    departedAt = serializers.DateTimeField(source="departed_at")
+    landedAt = serializers.DateTimeField(source="landed_at")
+    traveledKm = serializers.FloatField(source="traveled_km")
 
 
 class DroneDeliverySerializer(AssignmentSerializer):
@@ -52,6 +73,28 @@ class DroneDeliverySerializer(AssignmentSerializer):
     dropoff = LocationField()
     dronePosition = LocationField(source="drone.position")
     assignedAt = serializers.DateTimeField(source="assigned_at")
+    pickedUpAt = serializers.DateTimeField(source="picked_up_at")
+    completedAt = serializers.DateTimeField(source="completed_at")
+    releasedAt = serializers.DateTimeField(source="released_at")
+    flight = FlightSerializer()
+
+
+class UtilizationQuerySerializer(serializers.Serializer):
+    ownerId = serializers.CharField(max_length=128)
+    year = serializers.IntegerField(min_value=2000, max_value=9999)
+    month = serializers.IntegerField(min_value=1, max_value=12)
+
+    def window(self) -> tuple[datetime, datetime]:
+        """[first instant of the month, first instant of the next) in UTC."""
+        year, month = self.validated_data["year"], self.validated_data["month"]
+        start = datetime(year, month, 1, tzinfo=UTC)
+        end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
+        return start, end
+
+
+class UtilizationSerializer(serializers.Serializer):
+    traveledMiles = serializers.FloatField(source="traveled_miles")
+    assignedHours = serializers.FloatField(source="assigned_hours")
 
 
 class DroneSerializer(serializers.ModelSerializer):

@@ -3,6 +3,12 @@ from django.urls import path
 from fabrikam.apps.dronescheduler.api import views
 
 urlpatterns = [
+    # Before the delivery-id route, whose pattern "utilization" also matches.
+    path(
+        "api/dronedeliveries/utilization",
+        views.UtilizationView.as_view(),
+        name="drone-utilization",
+    ),
     path(
         "api/dronedeliveries/<id:delivery_id>",
         views.DroneDeliveryView.as_view(),

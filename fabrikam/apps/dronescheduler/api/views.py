@@ -12,6 +12,9 @@ from fabrikam.apps.dronescheduler.api.serializers import (
     AssignmentSerializer,
     DroneDeliverySerializer,
     DroneSerializer,
+    ReplanSerializer,
+    UtilizationQuerySerializer,
+    UtilizationSerializer,
 )
 from fabrikam.apps.dronescheduler.models import Drone
 
@@ -32,9 +35,32 @@ class DroneDeliveryView(APIView):
         assignment = services.assign_drone(serializer.to_request(delivery_id))
         return Response(AssignmentSerializer(assignment).data)
 
+    @extend_schema(
+        request=ReplanSerializer, responses=AssignmentSerializer, operation_id="replanDrone"
+    )
+    def patch(self, request: Request, delivery_id: str) -> Response:
+        serializer = ReplanSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        assignment = services.replan_delivery(delivery_id, **serializer.validated_data)
+        return Response(AssignmentSerializer(assignment).data)
+
     @extend_schema(responses=DroneDeliverySerializer, operation_id="releaseDrone")
     def delete(self, request: Request, delivery_id: str) -> Response:
         return Response(DroneDeliverySerializer(services.release_drone(delivery_id)).data)
+
+
+class UtilizationView(APIView):
+    @extend_schema(
+        parameters=[UtilizationQuerySerializer],
+        responses=UtilizationSerializer,
+        operation_id="getUtilization",
+    )
+    def get(self, request: Request) -> Response:
+        query = UtilizationQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        start, end = query.window()
+        totals = selectors.utilization(query.validated_data["ownerId"], start, end)
+        return Response(UtilizationSerializer(totals).data)
 
 
 class DroneListView(ListAPIView):

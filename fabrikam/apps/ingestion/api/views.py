@@ -1,73 +1,204 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from fabrikam.apps.ingestion import messages, services
+from fabrikam.apps.ingestion import messages, services, tracecontext
 from fabrikam.apps.ingestion.api.serializers import (
+    DeliveryIdSerializer,
     DeliveryRequestAcceptedSerializer,
     DeliveryRequestSerializer,
+    IdempotencyKeySerializer,
     OperationAcceptedSerializer,
+    ProblemSerializer,
     RescheduleSerializer,
 )
+from fabrikam.problems import CONTENT_TYPE as PROBLEM
+from fabrikam.problems import PayloadTooLarge
+
+JSON = "application/json"
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
     str,
     OpenApiParameter.HEADER,
-    description="A retry with the same key and body returns the same deliveryId, queues nothing.",
+    description=(
+        "Up to 255 printable ASCII characters, unique per request (a UUID). A retry with the same "
+        "key and body returns the same deliveryId and queues nothing new; a retry after a 503 "
+        "queues the same delivery. The same key with another body is a 422."
+    ),
 )
+TRACEPARENT = OpenApiParameter(
+    "traceparent",
+    str,
+    OpenApiParameter.HEADER,
+    description="W3C Trace Context; the queued message continues this trace.",
+)
+LOCATION = OpenApiParameter(
+    "Location",
+    str,
+    OpenApiParameter.HEADER,
+    response=[202],
+    description="/api/deliveries/{deliveryId}, where the delivery can be followed.",
+)
+RETRY_AFTER = OpenApiParameter(
+    "Retry-After",
+    int,
+    OpenApiParameter.HEADER,
+    response=[409, 503],
+    description="Seconds to wait before retrying.",
+)
+NOT_KNOWN_HERE = (
+    " Ingestion does not own deliveries and cannot know whether this one exists: a 202 means the "
+    "request is queued; the workflow applies it to the delivery, if there is one."
+)
+
+
+def _problem(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ProblemSerializer, description=description)
+
+
+def _problems(*statuses: int) -> dict[tuple[int, str], OpenApiResponse]:
+    descriptions = {
+        400: "Invalid fields (named in `errors`), a bad delivery id, or malformed JSON.",
+        409: "A request with this Idempotency-Key is still being queued; retry after Retry-After.",
+        413: "The body is larger than MAX_REQUEST_BYTES.",
+        415: "The body is not application/json.",
+        422: "The Idempotency-Key was used for a different request.",
+        503: "The broker did not accept the message in time; nothing was queued. Retry after "
+        "Retry-After (with the same Idempotency-Key).",
+    }
+    return {(code, PROBLEM): _problem(descriptions[code]) for code in statuses}
 
 
 def _location(delivery_id: str) -> dict[str, str]:
     return {"Location": f"/api/deliveries/{delivery_id}"}
 
 
-class DeliveryRequestsView(APIView):
+def _valid(serializer_class: type, field: str, value: Any, reported_as: str = "") -> Any:
+    """Validate one value (a header, a path segment) with a serializer's `field`; errors name it
+    `reported_as` (the header's name)."""
+    serializer = serializer_class(data={field: value})
+    if not serializer.is_valid():
+        raise exceptions.ValidationError({reported_as or field: serializer.errors[field]})
+    return serializer.validated_data[field]
+
+
+def _trace(request: Request) -> dict[str, str]:
+    return tracecontext.message_headers(
+        request.headers.get("traceparent"), request.headers.get("tracestate")
+    )
+
+
+def _content_length(request: Request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0  # as Django reads it
+
+
+class JsonBodyView(APIView):
+    """Requests with a body must say it is JSON: anything else, or no Content-Type, is a 415 (DRF
+    alone would read a body without a Content-Type as empty). A body over the limit is a 413
+    before it is read (Django would raise RequestDataTooBig from inside DRF's parsing)."""
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if request.method in ("POST", "PUT", "PATCH"):
+            media_type = request.content_type.split(";", 1)[0].strip().lower()
+            if media_type != JSON:
+                raise exceptions.UnsupportedMediaType(
+                    media_type or "(none)",
+                    detail=f"Send the body as JSON with Content-Type: {JSON}"
+                    f" (got {media_type or 'no Content-Type'}).",
+                )
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            if _content_length(request) > limit:
+                raise PayloadTooLarge(f"The request body exceeds {limit} bytes.")
+
+
+class DeliveryRequestsView(JsonBodyView):
     @extend_schema(
+        summary="Request a delivery",
+        description=(
+            "Validates the request and queues it for the workflow. 202 means the broker has the "
+            "message (a RabbitMQ publisher confirm, Redis's reply, Service Bus's ack). A "
+            "`deliveryId` in the body is ignored: the id is assigned here."
+        ),
         request=DeliveryRequestSerializer,
-        responses={202: DeliveryRequestAcceptedSerializer},
-        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            202: OpenApiResponse(DeliveryRequestAcceptedSerializer, "Queued."),
+            **_problems(400, 409, 413, 415, 422, 503),
+        },
+        parameters=[IDEMPOTENCY_KEY, TRACEPARENT, LOCATION, RETRY_AFTER],
         operation_id="requestDelivery",
     )
     def post(self, request: Request) -> Response:
+        raw_key = request.headers.get("Idempotency-Key")
+        key = (
+            None
+            if raw_key is None
+            else _valid(IdempotencyKeySerializer, "key", raw_key, "Idempotency-Key")
+        )
         serializer = DeliveryRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         delivery_id = services.request_delivery(
-            serializer.validated_data,
-            request.data,
-            idempotency_key=request.headers.get("Idempotency-Key") or None,
+            serializer.validated_data, _trace(request), idempotency_key=key
         )
         body = {**messages.echo(serializer.validated_data), "deliveryId": delivery_id}
         return Response(body, status=status.HTTP_202_ACCEPTED, headers=_location(delivery_id))
 
 
-class DeliveryRequestView(APIView):
-    @extend_schema(
-        request=RescheduleSerializer,
-        responses={202: OperationAcceptedSerializer},
-        operation_id="rescheduleDelivery",
+def _operation_schema(
+    summary: str, description: str, request: Any, problems: tuple[int, ...], operation_id: str
+) -> Any:
+    """The OpenAPI description of a reschedule or cancel."""
+    return extend_schema(
+        summary=summary,
+        description=description + NOT_KNOWN_HERE,
+        request=request,
+        responses={
+            202: OpenApiResponse(OperationAcceptedSerializer, "Queued."),
+            **_problems(*problems),
+        },
+        parameters=[TRACEPARENT, LOCATION, RETRY_AFTER],
+        operation_id=operation_id,
     )
-    def patch(self, request: Request, delivery_id: str) -> Response:
+
+
+class DeliveryRequestView(JsonBodyView):
+    @_operation_schema(
+        "Reschedule a delivery",
+        "Queues new pickup/drop-off locations or times.",
+        RescheduleSerializer,
+        (400, 413, 415, 503),
+        "rescheduleDelivery",
+    )
+    def patch(self, request: Request, deliveryId: str) -> Response:  # the contract's path name
+        delivery_id = _valid(DeliveryIdSerializer, "deliveryId", deliveryId)
         serializer = RescheduleSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.reschedule_delivery(delivery_id, serializer.validated_data)
-        return Response(
-            {"deliveryId": delivery_id, "operation": messages.RESCHEDULE},
-            status=status.HTTP_202_ACCEPTED,
-            headers=_location(delivery_id),
-        )
+        services.reschedule_delivery(delivery_id, serializer.validated_data, _trace(request))
+        return _accepted(delivery_id, messages.RESCHEDULE)
 
-    @extend_schema(
-        request=None, responses={202: OperationAcceptedSerializer}, operation_id="cancelDelivery"
+    @_operation_schema(
+        "Cancel a delivery", "Queues the cancellation.", None, (400, 503), "cancelDelivery"
     )
-    def delete(self, request: Request, delivery_id: str) -> Response:
-        services.cancel_delivery(delivery_id)
-        return Response(
-            {"deliveryId": delivery_id, "operation": messages.CANCEL},
-            status=status.HTTP_202_ACCEPTED,
-            headers=_location(delivery_id),
-        )
+    def delete(self, request: Request, deliveryId: str) -> Response:
+        delivery_id = _valid(DeliveryIdSerializer, "deliveryId", deliveryId)
+        services.cancel_delivery(delivery_id, _trace(request))
+        return _accepted(delivery_id, messages.CANCEL)
+
+
+def _accepted(delivery_id: str, operation: str) -> Response:
+    return Response(
+        {"deliveryId": delivery_id, "operation": operation},
+        status=status.HTTP_202_ACCEPTED,
+        headers=_location(delivery_id),
+    )

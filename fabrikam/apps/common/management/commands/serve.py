@@ -30,6 +30,8 @@ class Command(BaseCommand):
             call_command("dev", host=host, port=port)
             return
         env = {**os.environ, "FABRIKAM_ROLE": role}
+        if roles.get(role).process is not roles.Process.HTTP:
+            env["PROBE_PORT"] = str(port)  # the worker and beat answer /healthz/* there
         if settings.EMBEDDED_REDIS:
             embedded_redis.start(settings.DATA_DIR, daemonize=True)
             env["REDIS_URL"] = settings.REDIS_URL

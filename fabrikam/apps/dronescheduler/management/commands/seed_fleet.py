@@ -12,6 +12,7 @@ from fabrikam.apps.dronescheduler.models import Drone
 from fabrikam.geo import Location
 
 BATCH = 500
+MAX_DRONES = 1_000_000
 
 
 def parse_area(value: str) -> tuple[Location, float]:
@@ -36,26 +37,38 @@ class Command(BaseCommand):
         parser.add_argument("--area", default="47.6062,-122.3321,8", help='"lat,lon,radius_km"')
         parser.add_argument("--prefix", default="drone", help="drone id prefix")
         parser.add_argument("--if-empty", action="store_true", help="do nothing if drones exist")
+        parser.add_argument("--seed", type=int, default=7, help="random seed of the positions")
 
     def handle(
-        self, *args: Any, drones: int, area: str, prefix: str, if_empty: bool, **options: Any
+        self,
+        *args: Any,
+        drones: int,
+        area: str,
+        prefix: str,
+        if_empty: bool,
+        seed: int,
+        **options: Any,
     ) -> None:
-        if drones < 1:
-            raise CommandError("--drones must be at least 1")
+        if not 1 <= drones <= MAX_DRONES:
+            raise CommandError(f"--drones must be between 1 and {MAX_DRONES}, e.g. --drones 25")
         center, radius = parse_area(area)
         if if_empty and Drone.objects.exists():
             self.stdout.write(f"{Drone.objects.count()} drones already exist; not seeding.")
             return
-        fleet = build_drones(drones, center, radius, prefix)
+        before = Drone.objects.count()
+        fleet = build_drones(drones, center, radius, prefix, seed)
         done = 0
         while batch := list(islice(fleet, BATCH)):
             Drone.objects.bulk_create(batch, ignore_conflicts=True)
             done += len(batch)
             self._progress(done, drones)
         self.stdout.write("")
+        created = Drone.objects.count() - before
+        kept = f"; {drones - created} already existed and were kept" if created < drones else ""
         self.stdout.write(
             self.style.SUCCESS(
-                f"{drones} drones around {center.latitude},{center.longitude} (r={radius} km)."
+                f"{created} drones created around {center.latitude},{center.longitude} "
+                f"(r={radius} km){kept}."
             )
         )
 

@@ -31,7 +31,8 @@ class Command(BaseCommand):
                 self.stdout.write(json.dumps([letter.as_dict() for letter in letters]))
                 return
             if not letters:
-                self.stdout.write(f"the dead-letter queue {settings.DEAD_LETTER_QUEUE} is empty")
+                queue = settings.DELIVERY_REQUESTS_DEADLETTER_QUEUE
+                self.stdout.write(f"the dead-letter queue {queue} is empty")
             for letter in letters:
                 self.stdout.write(f"{letter.failed_at}  {letter.message_id}  {letter.reason}")
         elif action == "show":
@@ -51,6 +52,6 @@ class Command(BaseCommand):
 
     def _not_found(self, message_id: str) -> CommandError:
         return CommandError(
-            f"no dead letter {message_id!r} in {settings.DEAD_LETTER_QUEUE}; "
+            f"no dead letter {message_id!r} in {settings.DELIVERY_REQUESTS_DEADLETTER_QUEUE}; "
             "run `manage.py deadletters list` to see the ids"
         )

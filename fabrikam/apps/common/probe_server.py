@@ -1,0 +1,68 @@
+"""Health probes for the roles that are not HTTP servers (the workflow worker, beat): a small HTTP
+listener on a background thread answering the same /healthz/* paths as every other role."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+logger = logging.getLogger(__name__)
+
+Check = Callable[[], dict[str, str]]  # failing part → reason; empty when healthy
+
+
+class ProbeState:
+    """What the process reports: started (it got going) and its readiness check."""
+
+    def __init__(self, role: str, readiness: Check) -> None:
+        self.role = role
+        self.readiness = readiness
+        self.started = threading.Event()
+
+
+def _handler(state: ProbeState) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            if self.path == "/healthz/live":
+                self._answer(200, {"status": "live", "role": state.role})
+            elif self.path in ("/healthz/ready", "/healthz/startup"):
+                failing = (
+                    {"process": "not started yet"}
+                    if not state.started.is_set()
+                    else state.readiness()
+                )
+                status = "unavailable" if failing else "ready"
+                body = {"status": status, "role": state.role}
+                if failing:
+                    body["failing"] = failing
+                self._answer(503 if failing else 200, body)
+            else:
+                self._answer(404, {"title": "Not found", "status": 404})
+
+        def _answer(self, status: int, body: dict) -> None:
+            payload = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+    return Handler
+
+
+def serve_probes(host: str, port: int, state: ProbeState) -> ThreadingHTTPServer | None:
+    try:
+        server = ThreadingHTTPServer((host, port), _handler(state))
+    except OSError as exc:
+        logger.error("cannot serve health probes on %s:%s: %s", host, port, exc)
+        return None
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name="probes", daemon=True).start()
+    logger.info("health probes on http://%s:%s/healthz/", host, port)
+    return server

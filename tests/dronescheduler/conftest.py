@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+
+@dataclass
+class TrackingRecorder:
+    """A real HTTP server standing in for the delivery service's tracking endpoint: it records
+    each `POST /api/deliveries/{id}/tracking` it accepts and answers `status` (204 by default)."""
+
+    url: str = ""
+    status: int = 204
+    posts: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    refused: int = 0
+    hold: threading.Event | None = None  # when set by a test, requests wait for it
+    holding: threading.Event = field(default_factory=threading.Event)
+
+    def updates(self, delivery_id: str) -> list[dict[str, Any]]:
+        path = f"/api/deliveries/{delivery_id}/tracking"
+        return [body for posted, body in self.posts if posted == path]
+
+
+@pytest.fixture
+def tracking(settings) -> Iterator[TrackingRecorder]:
+    recorder = TrackingRecorder()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            if recorder.hold is not None:
+                recorder.holding.set()
+                recorder.hold.wait(timeout=30)
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            if recorder.status < 300:
+                recorder.posts.append((self.path, body))
+            else:
+                recorder.refused += 1
+            self.send_response(recorder.status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    recorder.url = f"http://127.0.0.1:{server.server_address[1]}"
+    settings.SERVICE_URL_DELIVERY = recorder.url
+    yield recorder
+    server.shutdown()
+    server.server_close()
