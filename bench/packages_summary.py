@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -115,6 +116,8 @@ def main() -> None:
         print(f"    ratio python-sum / ours: {python_sum / with_index:6.1f}x")
     if alias != "default":
         connection.database.client.drop_database(settings.DATABASES[alias]["NAME"])
+    connections.close_all()
+    shutil.rmtree(data_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":
