@@ -26,6 +26,7 @@ install: $(INSTALLED)
 run: install
 	@echo "==> migrating the database"
 	@$(PY) manage.py migrate --noinput -v1
+	@$(PY) manage.py migrate --database packages --noinput -v1
 	@echo "==> seeding a demo fleet"
 	@$(PY) manage.py seed_fleet --drones $(DEMO_DRONES) --area "$(DEMO_AREA)" --if-empty
 	@$(PY) manage.py ensure_demo_admin

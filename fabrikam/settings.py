@@ -93,17 +93,37 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 MONGODB_URI = env.string("MONGODB_URI")
 PACKAGES_DATABASE_URL = env.string("PACKAGES_DATABASE_URL")
-if MONGODB_URI:
-    raise ImproperlyConfigured("MONGODB_URI is not supported yet; unset it to use the SQL database")
+if MONGODB_URI and PACKAGES_DATABASE_URL:
+    raise ImproperlyConfigured(
+        "MONGODB_URI and PACKAGES_DATABASE_URL both name a packages database: unset one of them"
+    )
 # Without a dedicated packages database the `packages` alias is the default DB, and the router
 # sends the packages app to `default` itself (one connection, one transaction in tests).
-PACKAGES_SHARES_DEFAULT = not PACKAGES_DATABASE_URL
+PACKAGES_SHARES_DEFAULT = not (MONGODB_URI or PACKAGES_DATABASE_URL)
 PACKAGES_DB_ALIAS = "default" if PACKAGES_SHARES_DEFAULT else "packages"
-DATABASES["packages"] = (
-    {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
-    if PACKAGES_SHARES_DEFAULT
-    else dj_database_url.parse(PACKAGES_DATABASE_URL, conn_max_age=60, conn_health_checks=True)
-)
+if MONGODB_URI:
+    # django-mongodb-backend hands HOST (the whole connection string, with its TLS, auth and
+    # retryWrites options) to MongoClient. The database name is set here rather than parsed from
+    # the URI, which for mongodb+srv:// would need DNS at import time.
+    MONGODB_DATABASE = env.string(
+        "MONGODB_DATABASE", urlsplit(MONGODB_URI).path.strip("/") or "fabrikam"
+    )
+    DATABASES["packages"] = {
+        "ENGINE": "django_mongodb_backend",
+        "HOST": MONGODB_URI,
+        "NAME": MONGODB_DATABASE,
+        "OPTIONS": {
+            # A MongoDB that is down fails a request after this long, not pymongo's 30 s.
+            "serverSelectionTimeoutMS": int(env.number("MONGODB_TIMEOUT", 5.0) * 1000),
+            "appname": f"fabrikam-{FABRIKAM_ROLE}",
+        },
+    }
+elif PACKAGES_SHARES_DEFAULT:
+    DATABASES["packages"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
+else:
+    DATABASES["packages"] = dj_database_url.parse(
+        PACKAGES_DATABASE_URL, conn_max_age=60, conn_health_checks=True
+    )
 DATABASE_ROUTERS = ["fabrikam.apps.packages.routers.PackagesRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -40,6 +40,7 @@ def test_a_delivery_request_travels_to_a_stored_delivery_with_a_real_drone(live)
         "weight": 1.5,
         "tag": "books",
         "ownerId": "contoso",
+        "deliveryState": "InDelivery",
     }
 
 

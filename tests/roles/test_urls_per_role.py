@@ -7,6 +7,7 @@ from django.test import override_settings
 
 from fabrikam import roles
 from fabrikam.urls import urlpatterns_for
+from tests.packages.stores import PACKAGES_DATABASES
 
 OWN_PATH = {
     "ingestion": "/api/deliveryrequests",
@@ -32,7 +33,7 @@ def route_exists(client, path: str) -> bool:
     return not response.json().get("detail", "").startswith("No resource at")
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(databases=PACKAGES_DATABASES)
 @pytest.mark.usefixtures("redis_store")
 @pytest.mark.parametrize("role", roles.HTTP_ROLES)
 def test_a_role_serves_its_own_routes_and_no_others(client, role):
@@ -45,7 +46,7 @@ def test_a_role_serves_its_own_routes_and_no_others(client, role):
         assert client.get("/api/schema/").status_code == 200
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(databases=PACKAGES_DATABASES)
 @pytest.mark.usefixtures("redis_store")
 def test_all_serves_every_role(client):
     with override_settings(ROOT_URLCONF=urlconf(roles.ALL)):
@@ -56,7 +57,10 @@ def test_all_serves_every_role(client):
 def test_the_openapi_schema_of_a_role_lists_only_its_paths(client):
     with override_settings(ROOT_URLCONF=urlconf("package")):
         schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
-    assert set(schema["paths"]) == {"/api/packages/{package_id}"}
+    assert set(schema["paths"]) == {
+        "/api/packages/{package_id}",
+        "/api/packages/summary/{owner_id}",
+    }
 
 
 def test_an_unknown_role_is_refused_with_the_valid_ones():

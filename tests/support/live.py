@@ -98,6 +98,24 @@ def database_for_processes(tmp_path: Path) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@contextlib.contextmanager
+def mongodb_for_processes() -> Iterator[dict[str, str]]:
+    """With the packages store on MongoDB (MONGODB_URI), a fresh database for the child processes,
+    dropped afterwards: the environment to add. Without it, nothing to add."""
+    uri = os.environ.get("MONGODB_URI", "")
+    if not uri:
+        yield {}
+        return
+    import pymongo
+
+    name = f"fabrikam_e2e_{uuid.uuid4().hex[:10]}"
+    try:
+        yield {"MONGODB_DATABASE": name}
+    finally:
+        with pymongo.MongoClient(uri, serverSelectionTimeoutMS=5000) as client:
+            client.drop_database(name)
+
+
 @dataclass
 class Process:
     name: str

@@ -15,7 +15,12 @@ from fabrikam.roles import Store
 
 def _database(alias: str) -> Callable[[], None]:
     def check() -> None:
-        with connections[alias].cursor() as cursor:
+        connection = connections[alias]
+        if connection.vendor == "mongodb":  # the packages store on a MongoDB API: no SQL cursor
+            connection.ensure_connection()
+            connection.connection.admin.command("ping")
+            return
+        with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
 
     return check

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 
 
 class PackageSize(models.TextChoices):
@@ -21,7 +22,9 @@ class DeliveryState(models.TextChoices):
 class Package(models.Model):
     """A package; stored on the `packages` database alias (MongoDB API, or the SQL default DB)."""
 
-    id = models.CharField(primary_key=True, max_length=128)
+    # `_id` so that on MongoDB the package id is the document's own key (one unique index, the
+    # built-in one); SQL databases take the name as it is.
+    id = models.CharField(primary_key=True, max_length=128, db_column="_id")
     size = models.CharField(max_length=8, choices=PackageSize.choices)
     weight = models.FloatField(help_text="kilograms")
     tag = models.CharField(max_length=100, blank=True, default="")
@@ -29,10 +32,13 @@ class Package(models.Model):
     delivery_state = models.CharField(
         max_length=16, choices=DeliveryState.choices, default=DeliveryState.REGISTERED
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Registration time, which the owner summary groups by; a default rather than auto_now_add so
+    # that imports and tests can give the real one.
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        # Serves the owner summary: equality on the owner, a range on the registration time.
         indexes = [models.Index(fields=["owner_id", "created_at"], name="package_owner_created")]
 
     def __str__(self) -> str:

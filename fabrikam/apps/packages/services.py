@@ -4,21 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
+
 from fabrikam.apps.packages.exceptions import PackageNotFound
 from fabrikam.apps.packages.models import Package
 
 
 def upsert_package(package_id: str, fields: dict[str, Any]) -> tuple[Package, bool]:
-    """Create or replace package `package_id` (idempotent PUT). Returns (package, created)."""
-    package, created = Package.objects.update_or_create(id=package_id, defaults=fields)
-    return package, created
+    """Create or replace package `package_id` (idempotent PUT). Returns (package, created).
+
+    A replaced package keeps its delivery state unless `fields` names one: a redelivered saga
+    message must not undo a later compensation.
+    """
+    return Package.objects.update_or_create(id=package_id, defaults=fields)
 
 
-def update_package(package_id: str, fields: dict[str, Any]) -> Package:
-    package = Package.objects.filter(id=package_id).first()
-    if package is None:
+def update_package(package_id: str, fields: dict[str, Any]) -> None:
+    """Change some fields of package `package_id` (PATCH) in one write."""
+    updated = Package.objects.filter(id=package_id).update(**fields, updated_at=timezone.now())
+    if not updated:
         raise PackageNotFound(f"There is no package {package_id}.")
-    for name, value in fields.items():
-        setattr(package, name, value)
-    package.save(update_fields=[*fields, "updated_at"])
-    return package

@@ -4,36 +4,88 @@ from typing import Any
 
 from rest_framework import serializers
 
-from fabrikam.apps.packages.models import Package, PackageSize
+from fabrikam.apps.packages.models import DeliveryState, Package, PackageSize
 
-MAX_WEIGHT_KG = 100.0
+MAX_WEIGHT_KG = 100.0  # the heaviest payload in the fleet; anything above is a client error
+MAX_TAG_LENGTH = 100
+MAX_OWNER_ID_LENGTH = 128
 
 
-class PackageSizeField(serializers.ChoiceField):
-    """Small | Medium | Large, case-insensitive on input."""
+class CaseInsensitiveChoiceField(serializers.ChoiceField):
+    """One of a TextChoices' values, matched case-insensitively; stored in its canonical case."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(choices=PackageSize.choices, **kwargs)
+    def __init__(self, enum: type[Any], **kwargs: Any) -> None:
+        self.enum = enum
+        super().__init__(choices=enum.choices, **kwargs)
 
     def to_internal_value(self, data: Any) -> str:
         if isinstance(data, str):
-            for value in PackageSize.values:
+            for value in self.enum.values:
                 if value.lower() == data.strip().lower():
                     return value
         self.fail("invalid_choice", input=data)
         raise AssertionError("unreachable")
 
 
+class PackageSizeField(CaseInsensitiveChoiceField):
+    """Small | Medium | Large, case-insensitive on input."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(PackageSize, **kwargs)
+
+
+class WeightField(serializers.FloatField):
+    """Kilograms as a JSON number: `true` or `"2"` is a client bug, not a weight."""
+
+    default_error_messages = {"not_a_number": "The weight must be a number of kilograms."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(min_value=0.001, max_value=MAX_WEIGHT_KG, **kwargs)
+
+    def to_internal_value(self, data: Any) -> float:
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("not_a_number")
+        return super().to_internal_value(data)
+
+
 class PackageWriteSerializer(serializers.Serializer):
+    """PUT (all but tag and deliveryState required) and PATCH (any subset) bodies."""
+
     size = PackageSizeField()
-    weight = serializers.FloatField(min_value=0.001, max_value=MAX_WEIGHT_KG)
-    tag = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    ownerId = serializers.CharField(max_length=128, source="owner_id")
+    weight = WeightField()
+    tag = serializers.CharField(
+        max_length=MAX_TAG_LENGTH, required=False, allow_blank=True, default=""
+    )
+    ownerId = serializers.CharField(max_length=MAX_OWNER_ID_LENGTH, source="owner_id")
+    # Absent on a PUT: a new package is Registered, a replaced one keeps its state.
+    deliveryState = CaseInsensitiveChoiceField(
+        DeliveryState, source="delivery_state", required=False
+    )
 
 
 class PackageSerializer(serializers.ModelSerializer):
     ownerId = serializers.CharField(source="owner_id")
+    deliveryState = serializers.CharField(source="delivery_state")
 
     class Meta:
         model = Package
-        fields = ["id", "size", "weight", "tag", "ownerId"]
+        fields = ["id", "size", "weight", "tag", "ownerId", "deliveryState"]
+
+
+class SummaryQuerySerializer(serializers.Serializer):
+    """The owner from the path, `?year=&month=` from the query: both optional (an empty value is
+    no filter); a month needs its year."""
+
+    ownerId = serializers.CharField(max_length=MAX_OWNER_ID_LENGTH, source="owner_id")
+    year = serializers.IntegerField(min_value=1, max_value=9998, required=False)
+    month = serializers.IntegerField(min_value=1, max_value=12, required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "month" in attrs and "year" not in attrs:
+            raise serializers.ValidationError({"year": ["A month needs a year."]})
+        return attrs
+
+
+class SummarySerializer(serializers.Serializer):
+    totalWeight = serializers.FloatField(source="total_weight")
+    count = serializers.IntegerField()

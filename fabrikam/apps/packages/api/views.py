@@ -1,13 +1,19 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from fabrikam.apps.packages import selectors, services
-from fabrikam.apps.packages.api.serializers import PackageSerializer, PackageWriteSerializer
+from fabrikam.apps.packages.api.serializers import (
+    PackageSerializer,
+    PackageWriteSerializer,
+    SummaryQuerySerializer,
+    SummarySerializer,
+)
 
 
 class PackageView(APIView):
@@ -34,5 +40,24 @@ class PackageView(APIView):
     def patch(self, request: Request, package_id: str) -> Response:
         serializer = PackageWriteSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
+        # A partial body gets no defaults: only the fields the client sent are written.
         services.update_package(package_id, serializer.validated_data)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class OwnerSummaryView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("year", OpenApiTypes.INT, description="UTC year of registration"),
+            OpenApiParameter("month", OpenApiTypes.INT, description="1-12; needs year"),
+        ],
+        responses=SummarySerializer,
+        operation_id="getPackageSummary",
+    )
+    def get(self, request: Request, owner_id: str) -> Response:
+        query = request.query_params.copy()
+        query["ownerId"] = owner_id
+        serializer = SummaryQuerySerializer(data=query)
+        serializer.is_valid(raise_exception=True)
+        summary = selectors.owner_summary(**serializer.validated_data)
+        return Response(SummarySerializer(summary).data)
