@@ -10,6 +10,7 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -151,6 +152,10 @@ def server_error(request: HttpRequest) -> JsonResponse:
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    if isinstance(exception, RequestDataTooBig):  # Django's own body limit, met outside our parser
+        return _json_problem(
+            request, 413, "Payload too large", "The request body is larger than allowed."
+        )
     return _json_problem(request, 400, "Bad request", str(exception or "Bad request."))
 
 

@@ -50,8 +50,11 @@ param zoneRedundant bool
   'Premium'
 ])
 param serviceBusSku string
-@description('Queues other than deliveryrequests that the app declares (e.g. Celery\'s default `celery`).')
-param serviceBusExtraQueueNames array = []
+@description('Queues other than deliveryrequests the app uses: the workflow\'s dead-letter queue (DELIVERY_REQUESTS_DEADLETTER_QUEUE) and the scheduler\'s flight ticks (FLIGHT_QUEUE).')
+param serviceBusExtraQueueNames array = [
+  'deliveryrequests-deadletter'
+  'flights'
+]
 param redisSku string
 param redisHighAvailability bool
 param redisPersistence bool
@@ -87,8 +90,8 @@ var workloadRoles = [
   'migrate'
 ]
 // Data-plane access, least privilege. ingestion sends to the deliveryrequests queue only; the
-// workflow receives it and sends (dead-letter replay, retries); Celery beat (scheduler) sends
-// its periodic tasks.
+// workflow receives it and sends (dead letters, replays, retries); the scheduler (a worker with
+// beat embedded) sends its flight ticks to the flights queue and receives them.
 var serviceBusQueueSenderRoles = [
   'ingestion'
 ]
@@ -98,6 +101,7 @@ var serviceBusSenderRoles = [
 ]
 var serviceBusReceiverRoles = [
   'workflow'
+  'scheduler'
 ]
 var redisRoles = [
   'ingestion'

@@ -442,7 +442,8 @@ def test_data_plane_access_follows_the_role_map():
     assert redis == roles_needing(Store.REDIS)
     assert postgres == roles_needing(Store.DATABASE) | {"migrate"}
     assert queue_senders | senders | receivers == roles_needing(Store.BROKER)
-    assert receivers == {"workflow"}, "only the workflow worker consumes the queue"
+    # the workflow consumes deliveryrequests; the scheduler its own flight ticks
+    assert receivers == {"workflow", "scheduler"}
     assert "workflow" in senders, "the workflow re-sends (dead-letter replay)"
     assert queue_senders == {"ingestion"}
 
