@@ -234,10 +234,12 @@ def test_a_reschedule_updates_the_delivery_and_re_plans_the_drone(saga):
         "the delivery's new dropoff",
     )
     assert moved["droneId"] == before["droneId"]
-    assignment = saga.get("dronescheduler", f"/api/dronedeliveries/{delivery_id}").json()
-    assert (assignment["dropoff"]["latitude"], assignment["dropoff"]["longitude"]) == (
-        47.63,
-        -122.36,
-    )
+
+    def replanned() -> bool:  # the saga re-plans the drone right after updating the delivery
+        assignment = saga.get("dronescheduler", f"/api/dronedeliveries/{delivery_id}").json()
+        dropoff = assignment["dropoff"]
+        return (dropoff["latitude"], dropoff["longitude"]) == (47.63, -122.36)
+
+    wait_until(replanned, 30, "the drone's flight to be re-planned")
     events = saga.get("delivery", f"/api/deliveries/{delivery_id}/events").json()
     assert [e["stage"] for e in events] == ["Created", "Rescheduled"]
