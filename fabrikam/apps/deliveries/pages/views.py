@@ -76,12 +76,7 @@ def tracking_page(request: HttpRequest, delivery_id: str) -> HttpResponse:
         "status": status,
         "stage_text": STAGE_TEXT[status.stage],
         "steps": [
-            {
-                "key": key,
-                "label": label,
-                "done": index < current_step,
-                "current": index == current_step,
-            }
+            {"key": key, "label": label, "css": _step_css(index, current_step, status.stage)}
             for index, (key, label, _) in enumerate(STEPS)
         ],
         "closed": status.stage in CLOSED_STAGES,
@@ -94,3 +89,9 @@ def tracking_page(request: HttpRequest, delivery_id: str) -> HttpResponse:
     response = render(request, "deliveries/track.html", context)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _step_css(index: int, current: int, stage: DeliveryStage) -> str:
+    """done: behind the delivery (or the delivered step itself); current: where it is now."""
+    done = index < current or (index == current and stage == DeliveryStage.COMPLETED)
+    return " ".join(name for name, on in (("done", done), ("current", index == current)) if on)

@@ -82,7 +82,8 @@
     var current = -1;
     config.steps.forEach(function (step, index) { if (step[1].indexOf(stage) !== -1) { current = index; } });
     Array.prototype.forEach.call($("progress").children, function (item, index) {
-      item.className = index < current ? "done" : index === current ? "current" : "";
+      var reached = index < current || (index === current && stage === "Completed");
+      item.className = [reached ? "done" : "", index === current ? "current" : ""].join(" ").trim();
       if (index === current) { item.setAttribute("aria-current", "step"); } else { item.removeAttribute("aria-current"); }
     });
     var pickedUp = stage === "HeadedToDropoff" || stage === "Completed";
@@ -104,7 +105,6 @@
       var text = document.createElement("span");
       text.textContent = config.stageText[event.stage] || event.stage;
       item.appendChild(time);
-      item.appendChild(document.createTextNode(" "));
       item.appendChild(text);
       list.appendChild(item);
     });
