@@ -91,7 +91,7 @@ class DeliveryEventsView(APIView):
 
 
 class DeliveryStreamView(APIView):
-    """Server-Sent Events of the delivery's tracking events and status (see api/stream.py)."""
+    """Server-Sent Events of the delivery's tracking events and status, for the tracking page."""
 
     renderer_classes = [JSONRenderer, EventStreamRenderer]
 
