@@ -66,6 +66,9 @@ class EventStream:
                 except DeliveryNotFound:
                     yield sse("end", {"stage": None, "reason": "not-found"}).encode()
                     return
+                except RedisError:
+                    logger.warning("lost Redis while streaming %s", self.watch.delivery_id)
+                    return  # the browser reconnects and resumes from its last event id
                 text, last_status = self._render(snapshot, last_status)
                 if text:
                     yield text.encode()
@@ -79,8 +82,8 @@ class EventStream:
             try:
                 changed = self.watch.wait(min(settings.TRACKING_KEEPALIVE_SECONDS, left))
             except RedisError:
-                logger.warning("lost the Redis subscription of %s", self.watch.delivery_id)
-                return  # the browser reconnects and resumes from its last event id
+                logger.warning("lost Redis while streaming %s", self.watch.delivery_id)
+                return
             if not changed:
                 yield b": keep-alive\n\n"
 
