@@ -6,30 +6,19 @@ from __future__ import annotations
 from itertools import islice
 
 import pytest
-from django.core.signals import request_finished
-from django.db import close_old_connections
 from django.test import override_settings
 
 from fabrikam.apps.deliveries.watchers import SLOTS
 from tests.deliveries.factories import ConfirmationFactory, FlightUpdateFactory, minutes_from_now
 from tests.tracking.sse import events
 
-pytestmark = [pytest.mark.redis]
+# django_db: closing a response ends Django's request, which checks the database connection
+# (close_old_connections); the stream itself reads only Redis.
+pytestmark = [pytest.mark.redis, pytest.mark.django_db]
 
 
 def stream(client, delivery_id: str, **headers):
     return client.get(f"/api/deliveries/{delivery_id}/stream", **headers)
-
-
-def hang_up(response) -> None:
-    """Close a stream the test stopped reading, as a client going away does. (Django's test client
-    keeps the end-of-request database clean-up away only from a stream read to its end; these
-    tests use no database.)"""
-    request_finished.disconnect(close_old_connections)
-    try:
-        response.close()
-    finally:
-        request_finished.connect(close_old_connections)
 
 
 def track(api, delivery_id: str, **fields) -> dict:
@@ -48,7 +37,7 @@ def test_a_stream_opens_with_the_events_so_far_then_the_status(client, api, crea
     assert response["Content-Type"] == "text/event-stream"
     assert response["Cache-Control"] == "no-cache"
     retry, created, headed, status = islice(events(response.streaming_content), 4)
-    hang_up(response)
+    response.close()
     assert retry.retry == 2000
     assert (created.event, created.id, created.json()["stage"]) == ("tracking", "0", "Created")
     assert created.json()["location"] == body["pickup"]
@@ -70,7 +59,7 @@ def test_changes_after_the_stream_opened_arrive_as_they_happen(client, api, crea
     headed, status = islice(received, 2)
     further = track(api, delivery_id, stage="HeadedToPickup", timestamp=minutes_from_now(2))
     (position,) = islice(received, 1)
-    hang_up(response)
+    response.close()
 
     assert (headed.event, headed.id) == ("tracking", "1")
     assert status.json()["lastKnownLocation"] == moved["location"]
@@ -85,7 +74,7 @@ def test_last_event_id_resumes_after_that_event(client, api, create):
 
     response = stream(client, delivery_id, HTTP_LAST_EVENT_ID="1")
     _, first, status = islice(events(response.streaming_content), 3)
-    hang_up(response)
+    response.close()
 
     assert (first.id, first.json()["stage"]) == ("2", "HeadedToDropoff")
     assert status.event == "status"
@@ -120,7 +109,7 @@ def test_the_stream_ends_when_the_delivery_is_completed(client, api, create):
 
     track(api, delivery_id, stage="Completed", timestamp=minutes_from_now(2))
     rest = list(received)  # ends by itself
-    hang_up(response)
+    response.close()
 
     assert [(e.event, e.id) for e in rest] == [("tracking", "2"), ("status", None), ("end", None)]
     assert rest[1].json()["stage"] == "Completed"
@@ -137,7 +126,7 @@ def test_the_stream_of_a_confirmed_delivery_ends_after_its_history(client, api, 
 
     response = stream(client, delivery_id)
     received = list(events(response.streaming_content))
-    hang_up(response)
+    response.close()
 
     assert [e.event for e in received] == ["message", "tracking", "tracking", "status", "end"]
     assert received[-1].json() == {"stage": "Completed"}
@@ -151,7 +140,7 @@ def test_the_stream_ends_when_the_delivery_is_cancelled(client, api, create):
 
     assert api.delete(f"/api/deliveries/{delivery_id}").status_code == 200
     rest = list(received)
-    hang_up(response)
+    response.close()
 
     assert [e.event for e in rest] == ["tracking", "status", "end"]
     assert rest[-1].json() == {"stage": "Cancelled"}
@@ -163,7 +152,7 @@ def test_a_quiet_stream_sends_keep_alives_and_ends_at_its_time_limit(client, cre
 
     response = stream(client, delivery_id)
     received = list(events(response.streaming_content))  # ends after 0.5 s
-    hang_up(response)
+    response.close()
 
     comments = [e.comment for e in received if e.comment]
     assert comments.count("keep-alive") >= 2
@@ -185,9 +174,9 @@ def test_streams_beyond_the_cap_are_refused_with_retry_after(client, create):
     assert refused.json()["title"] == "Too many live tracking streams"
     assert f"/api/deliveries/{delivery_id}/status" in refused.json()["detail"]
 
-    hang_up(first)  # a watcher leaves: its slot is free again
+    first.close()  # a watcher leaves: its slot is free again
     again = stream(client, delivery_id)
     assert again.status_code == 200
-    hang_up(again)
-    hang_up(second)
+    again.close()
+    second.close()
     assert SLOTS.in_use == 0
