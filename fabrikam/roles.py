@@ -48,7 +48,7 @@ ROLES: dict[str, Role] = {
         Role(
             "delivery",
             Process.HTTP,
-            ("fabrikam.apps.deliveries.api.urls",),
+            ("fabrikam.apps.deliveries.api.urls", "fabrikam.apps.deliveries.pages.urls"),
             frozenset({Store.REDIS}),
             public=True,
         ),

@@ -328,3 +328,21 @@ CELERY_TASK_QUEUES = [
     broker.queue(name, CELERY_BROKER_URL)
     for name in (DELIVERY_REQUESTS_QUEUE, DELIVERY_REQUESTS_DEADLETTER_QUEUE)
 ]
+
+# --- Tracking page and its live stream (issue 8) ---
+# A stream holds one gunicorn thread (gthread) for its whole life: keep TRACKING_MAX_STREAMS below
+# GUNICORN_THREADS so API calls and probes still find a free thread in every worker.
+TRACKING_MAX_STREAMS = env.integer("TRACKING_MAX_STREAMS", max(1, GUNICORN_THREADS // 2))
+TRACKING_STREAM_MAX_SECONDS = env.number("TRACKING_STREAM_MAX_SECONDS", 300.0)
+TRACKING_KEEPALIVE_SECONDS = env.number("TRACKING_KEEPALIVE_SECONDS", 15.0)
+TRACKING_RETRY_AFTER_SECONDS = env.integer("TRACKING_RETRY_AFTER_SECONDS", 10)
+TRACKING_POLL_SECONDS = env.number("TRACKING_POLL_SECONDS", 5.0)
+for _name in (
+    "TRACKING_MAX_STREAMS",
+    "TRACKING_STREAM_MAX_SECONDS",
+    "TRACKING_KEEPALIVE_SECONDS",
+    "TRACKING_POLL_SECONDS",
+):
+    if globals()[_name] <= 0:
+        raise ImproperlyConfigured(f"{_name} must be greater than 0")
+del _name

@@ -1,6 +1,6 @@
 """The deliveries' business-rule failures; fabrikam/problems.py maps them to problem+json."""
 
-from fabrikam.problems import Conflict, NotFound, Unprocessable
+from fabrikam.problems import Conflict, NotFound, ServiceUnavailable, Unprocessable
 
 
 class DeliveryNotFound(NotFound):
@@ -38,3 +38,15 @@ class ConcurrentChange(Conflict):
 class WrongConfirmationType(Unprocessable):
     title = "Wrong confirmation type"
     slug = "wrong-confirmation-type"
+
+
+class TrackingUnavailable(ServiceUnavailable):
+    title = "Live tracking is unavailable"
+    slug = "tracking-unavailable"
+
+
+class TooManyStreams(ServiceUnavailable):
+    """This process serves as many live streams as it may; the page polls instead."""
+
+    title = "Too many live tracking streams"
+    slug = "too-many-tracking-streams"

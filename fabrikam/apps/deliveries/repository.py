@@ -21,7 +21,8 @@ Indexes (no KEYS/SCAN on any request path):
 
 Events are a list rather than a Redis Stream: a stream's first node preallocates 4 KB, which alone
 is twice the memory budget of a delivery (bench/delivery_memory.py measures both). The list's
-offsets serve as resume points, and the channel carries the live changes, for a future SSE reader.
+offsets serve as resume points (the tracking stream's event ids), and the channel carries the live
+changes to its readers (`subscribe`).
 
 Every write that must happen together (the hash, its events, the indexes) is one Lua script. The
 scripts that move a delivery between owner/month indexes check that the month the caller read is
@@ -482,6 +483,21 @@ def load_many(delivery_ids: Sequence[str]) -> list[Delivery]:
 def events(delivery_id: str, start: int = 0) -> list[TrackingEvent]:
     """Events from offset `start` (0 = the first), oldest first."""
     return [_decode_event(line) for line in _redis().lrange(key("ev", delivery_id), start, -1)]
+
+
+def subscribe(delivery_id: str, timeout: float = 5.0) -> Any:
+    """A pub/sub connection subscribed to the delivery's channel; the caller closes it.
+
+    Returns once Redis confirmed the subscription, so a read made after this call misses nothing:
+    whatever changes later is published to this subscriber. Messages are only a nudge to read
+    again (the status and events stay the truth); `get_message` yields type "message" ones."""
+    pubsub = _redis().pubsub()
+    pubsub.subscribe(channel(delivery_id))
+    confirmed = pubsub.get_message(timeout=timeout)
+    if not confirmed or confirmed["type"] != "subscribe":
+        pubsub.close()
+        raise TimeoutError(f"Redis did not confirm the subscription within {timeout}s")
+    return pubsub
 
 
 def cancelled_at(delivery_id: str) -> datetime | None:

@@ -27,6 +27,11 @@ urlpatterns = [
         name="delivery-events",
     ),
     path(
+        "api/deliveries/<id:delivery_id>/stream",
+        views.DeliveryStreamView.as_view(),
+        name="delivery-stream",
+    ),
+    path(
         "api/deliveries/<id:delivery_id>/tracking",
         views.TrackingView.as_view(),
         name="delivery-tracking",

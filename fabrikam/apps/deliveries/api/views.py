@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from django.http import StreamingHttpResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from fabrikam.apps.deliveries import selectors, services
+from fabrikam.apps.deliveries.api.renderers import EventStreamRenderer
 from fabrikam.apps.deliveries.api.serializers import (
     CancellationSerializer,
     ConfirmationSerializer,
@@ -24,6 +27,7 @@ from fabrikam.apps.deliveries.api.serializers import (
     SummaryQuerySerializer,
     SummarySerializer,
 )
+from fabrikam.apps.deliveries.api.stream import EventStream
 
 
 class DeliveryView(APIView):
@@ -84,6 +88,53 @@ class DeliveryEventsView(APIView):
     def get(self, request: Request, delivery_id: str) -> Response:
         events = selectors.delivery_events(delivery_id)
         return Response(DeliveryEventSerializer(events, many=True).data)
+
+
+class DeliveryStreamView(APIView):
+    """Server-Sent Events of the delivery's tracking events and status, for the tracking page."""
+
+    renderer_classes = [JSONRenderer, EventStreamRenderer]
+
+    @extend_schema(
+        operation_id="streamDeliveryStatus",
+        parameters=[
+            OpenApiParameter(
+                "Last-Event-ID",
+                int,
+                OpenApiParameter.HEADER,
+                description="resume after this tracking event (its offset, as sent in `id:`)",
+            )
+        ],
+        responses={
+            (200, "text/event-stream"): OpenApiResponse(
+                description="`event: tracking` (id = offset), `event: status`, `event: end`"
+            )
+        },
+    )
+    def get(self, request: Request, delivery_id: str) -> StreamingHttpResponse:
+        next_event = _resume_point(request.headers.get("Last-Event-ID", ""))
+        selectors.get_delivery(delivery_id)
+        response = StreamingHttpResponse(
+            EventStream(delivery_id, next_event), content_type="text/event-stream"
+        )
+        response["Cache-Control"] = "no-cache"
+        response["X-Accel-Buffering"] = "no"  # proxies such as nginx: pass each event on at once
+        return response
+
+
+def _resume_point(last_event_id: str) -> int:
+    """The offset of the first event to send: one after `Last-Event-ID`, 0 without one."""
+    if not last_event_id.strip():
+        return 0
+    try:
+        last = int(last_event_id)
+    except ValueError:
+        last = -1
+    if last < 0:
+        raise serializers.ValidationError(
+            {"Last-Event-ID": ["The id of the last event received: an integer >= 0."]}
+        )
+    return last + 1
 
 
 class TrackingView(APIView):
