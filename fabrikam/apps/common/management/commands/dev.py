@@ -70,7 +70,7 @@ class Command(BaseCommand):
             "\nFabrikam Drone Delivery is running:\n"
             f"  API docs   {base}/api/docs/\n"
             f"  admin      {base}/admin/{login}\n"
-            f"  tracking   {base}/track/<deliveryId>  (the id a POST /api/deliveryrequests returns)\n"
+            f"  tracking   {base}/track/<deliveryId>  (POST /api/deliveryrequests returns the id)\n"
             f"  health     {base}/healthz/ready\n"
             "Press Ctrl-C to stop everything.\n"
         )
