@@ -1,17 +1,31 @@
-"""The Celery application shared by the ingestion publisher, the workflow worker and beat."""
+"""The Celery application shared by the ingestion publisher, the workflow worker and beat, and the
+signals that give the worker and beat what every HTTP role has: logging in the project's format,
+telemetry, health probes and /metrics on a small listener (PROBE_PORT)."""
 
 from __future__ import annotations
 
 import os
 from typing import Any
 
-from celery import Celery, signals
+from celery import Celery, bootsteps, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fabrikam.settings")
 
 app = Celery("fabrikam")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+_worker: dict[str, Any] = {}  # this worker's probe state and its Consumer, once running
+
+
+@signals.setup_logging.connect
+def _setup_logging(**kwargs: Any) -> None:
+    """Celery leaves logging alone when this signal has a receiver: use the project's config."""
+    from logging.config import dictConfig
+
+    from django.conf import settings
+
+    dictConfig(settings.LOGGING)
 
 
 def _start_probes(role: str, consuming: Any = None) -> Any:
@@ -34,22 +48,74 @@ def _start_probes(role: str, consuming: Any = None) -> Any:
     return state
 
 
+def is_consuming(consumer: Any, queue: str) -> bool:
+    """The worker's consumer is running, connected and subscribed to `queue` (False while it
+    reconnects to a lost broker or shuts down)."""
+    task_consumer = getattr(consumer, "task_consumer", None)
+    connection = consumer.connection
+    return (
+        consumer.blueprint.state == bootsteps.RUN
+        and connection is not None
+        and connection.connected
+        and task_consumer is not None
+        and task_consumer.consuming_from(queue)
+    )
+
+
+def _consuming() -> bool:
+    from django.conf import settings
+
+    consumer = _worker.get("consumer")
+    return consumer is not None and is_consuming(consumer, settings.CELERY_TASK_DEFAULT_QUEUE)
+
+
+@signals.worker_init.connect
+def _worker_init(**kwargs: Any) -> None:
+    # Listen from the start: the startup probe says "not started yet" until the consumer runs.
+    _worker["probes"] = _start_probes("workflow", consuming=_consuming)
+
+
 @signals.worker_ready.connect
 def _worker_ready(sender: Any = None, **kwargs: Any) -> None:
-    consumer = sender  # the worker's Consumer blueprint
-    state = _start_probes(
-        "workflow",
-        consuming=lambda: (
-            bool(consumer.connection and consumer.connection.connected)
-            and consumer.blueprint.state == 1
-        ),  # RUN
-    )
-    if state is not None:
-        state.started.set()
+    _worker["consumer"] = sender  # the worker's Consumer blueprint
+    if _worker.get("probes") is not None:
+        _worker["probes"].started.set()
+
+
+@signals.worker_process_init.connect
+def _worker_process_init(**kwargs: Any) -> None:
+    from fabrikam import telemetry
+
+    telemetry.configure("workflow")
+
+
+@signals.worker_process_shutdown.connect
+def _worker_process_shutdown(**kwargs: Any) -> None:
+    from fabrikam import telemetry
+
+    telemetry.flush()
 
 
 @signals.beat_init.connect
 def _beat_init(sender: Any = None, **kwargs: Any) -> None:
+    from fabrikam import telemetry
+
+    telemetry.configure("scheduler")
     state = _start_probes("scheduler")
     if state is not None:
         state.started.set()
+
+
+@signals.task_postrun.connect
+def _count_saga_outcome(
+    task: Any = None, args: Any = None, retval: Any = None, state: str = "", **kwargs: Any
+) -> None:
+    from fabrikam import metrics
+    from fabrikam.apps.ingestion.messages import TASK_NAME
+
+    if task is None or task.name != TASK_NAME:
+        return
+    message = args[0] if args else None
+    operation = message.get("operation") if isinstance(message, dict) else None
+    outcome = {"SUCCESS": retval, "RETRY": "retried"}.get(state, "failed")
+    metrics.record_saga_outcome(operation, outcome)

@@ -29,13 +29,16 @@ def gunicorn(host: str, port: int, workers: int, threads: int) -> list[str]:
         str(settings.GUNICORN_TIMEOUT),
         "--graceful-timeout",
         "20",
-        "--access-logfile",
-        "-",
         "--forwarded-allow-ips",
         "*",
         "--config",
         "python:fabrikam.gunicorn_hooks",
     ]
+
+
+def _quiet() -> list[str]:
+    """No startup banner (printed, not logged) where every line must be JSON."""
+    return ["--quiet"] if settings.LOG_FORMAT == "json" else []
 
 
 def celery_worker() -> list[str]:
@@ -45,6 +48,7 @@ def celery_worker() -> list[str]:
         "celery",
         "-A",
         "fabrikam",
+        *_quiet(),
         "worker",
         "--queues",
         settings.CELERY_TASK_DEFAULT_QUEUE,
@@ -67,6 +71,7 @@ def celery_beat() -> list[str]:
         "celery",
         "-A",
         "fabrikam",
+        *_quiet(),
         "beat",
         "--loglevel",
         settings.LOG_LEVEL,

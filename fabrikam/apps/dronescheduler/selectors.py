@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from django.db.models import F, FloatField, QuerySet
+from django.db.models import Count, F, FloatField, QuerySet
 from django.db.models.expressions import ExpressionWrapper
 
 from fabrikam.apps.dronescheduler.exceptions import DroneDeliveryNotFound
@@ -39,3 +39,9 @@ def get_drone_delivery(delivery_id: str) -> DroneDelivery:
     if found is None:
         raise DroneDeliveryNotFound(f"No drone is assigned to delivery {delivery_id}.")
     return found
+
+
+def drones_by_status() -> dict[str, int]:
+    """How many drones are in each status (every status, zero included)."""
+    counts = dict(Drone.objects.values_list("status").annotate(n=Count("id")).order_by())
+    return {status: counts.get(status, 0) for status in DroneStatus.values}
