@@ -18,14 +18,17 @@ app.autodiscover_tasks()
 _worker: dict[str, Any] = {}  # this worker's probe state and its Consumer, once running
 
 
-@signals.setup_logging.connect
+@signals.celeryd_init.connect  # early: the worker warns (e.g. about running as root) before
+@signals.setup_logging.connect  # Celery configures nothing itself when this has a receiver
 def _setup_logging(**kwargs: Any) -> None:
-    """Celery leaves logging alone when this signal has a receiver: use the project's config."""
+    """The project's log format (fabrikam/logs.py) in the worker and beat, warnings included."""
+    import logging
     from logging.config import dictConfig
 
     from django.conf import settings
 
     dictConfig(settings.LOGGING)
+    logging.captureWarnings(True)
 
 
 def _start_probes(role: str, consuming: Any = None) -> Any:

@@ -30,6 +30,7 @@ from opentelemetry import trace
 EXPORTERS = ("otlp", "azuremonitor", "console", "none")
 # Probes and scrapes are not traced: every pod answers them every few seconds.
 UNTRACED_URLS = r"/healthz/,/metrics$"
+PROBE_MIDDLEWARE = "fabrikam.apps.common.middleware.ProbeMiddleware"
 
 _state: dict[str, Any] = {"pid": None, "service": None, "providers": None}
 
@@ -180,6 +181,7 @@ def build_providers(role: str, span_processors: tuple[Any, ...] = ()) -> tuple[A
 
 def instrument(tracer_provider: Any = None, meter_provider: Any = None) -> None:
     """Instrument the libraries, process-wide (each instrumentor is a singleton)."""
+    from django.conf import settings
     from opentelemetry.instrumentation.celery import CeleryInstrumentor
     from opentelemetry.instrumentation.django import DjangoInstrumentor
     from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
@@ -187,7 +189,12 @@ def instrument(tracer_provider: Any = None, meter_provider: Any = None) -> None:
     from opentelemetry.instrumentation.requests import RequestsInstrumentor
 
     providers = {"tracer_provider": tracer_provider, "meter_provider": meter_provider}
-    DjangoInstrumentor().instrument(excluded_urls=UNTRACED_URLS, **providers)
+    # After the probes: the kubelet calls them by pod IP, a Host the tracing middleware would
+    # already refuse (it reads the request's absolute URL).
+    after_probes = settings.MIDDLEWARE.index(PROBE_MIDDLEWARE) + 1
+    DjangoInstrumentor().instrument(
+        excluded_urls=UNTRACED_URLS, middleware_position=after_probes, **providers
+    )
     CeleryInstrumentor().instrument(**providers)
     RedisInstrumentor().instrument(**providers)
     PsycopgInstrumentor().instrument(enable_commenter=False, **providers)
