@@ -92,6 +92,7 @@ def logging_config(log_format: str, level: str) -> dict[str, Any]:
             "django": {"handlers": [], "propagate": True, "level": level},
             "django.server": {"handlers": [], "propagate": True, "level": level},
             "django.db.backends": {"level": "WARNING"},
+            "azure": {"level": "WARNING"},  # the Azure Monitor exporter logs each upload at INFO
             "gunicorn.error": {"handlers": [], "propagate": True, "level": level},
             # RequestLogMiddleware logs each request with its route and trace id instead.
             "gunicorn.access": {"handlers": ["discard"], "propagate": False},
