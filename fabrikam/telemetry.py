@@ -179,51 +179,47 @@ def build_providers(role: str, span_processors: tuple[Any, ...] = ()) -> tuple[A
     return tracer_provider, meter_provider
 
 
+def _instrumentors() -> dict[str, Any]:
+    from opentelemetry.instrumentation.celery import CeleryInstrumentor
+    from opentelemetry.instrumentation.django import DjangoInstrumentor
+    from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
+    from opentelemetry.instrumentation.redis import RedisInstrumentor
+    from opentelemetry.instrumentation.requests import RequestsInstrumentor
+
+    found = {
+        "django": DjangoInstrumentor(),
+        "celery": CeleryInstrumentor(),
+        "redis": RedisInstrumentor(),
+        "psycopg": PsycopgInstrumentor(),
+        "requests": RequestsInstrumentor(),
+    }
+    if find_spec("pymongo") is not None:  # with the MongoDB-API packages store
+        from opentelemetry.instrumentation.pymongo import PymongoInstrumentor
+
+        found["pymongo"] = PymongoInstrumentor()
+    return found
+
+
 def instrument(tracer_provider: Any = None, meter_provider: Any = None) -> None:
     """Instrument the libraries, process-wide (each instrumentor is a singleton)."""
     from django.conf import settings
-    from opentelemetry.instrumentation.celery import CeleryInstrumentor
-    from opentelemetry.instrumentation.django import DjangoInstrumentor
-    from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
-    from opentelemetry.instrumentation.redis import RedisInstrumentor
-    from opentelemetry.instrumentation.requests import RequestsInstrumentor
 
     providers = {"tracer_provider": tracer_provider, "meter_provider": meter_provider}
-    # After the probes: the kubelet calls them by pod IP, a Host the tracing middleware would
-    # already refuse (it reads the request's absolute URL).
-    after_probes = settings.MIDDLEWARE.index(PROBE_MIDDLEWARE) + 1
-    DjangoInstrumentor().instrument(
-        excluded_urls=UNTRACED_URLS, middleware_position=after_probes, **providers
-    )
-    CeleryInstrumentor().instrument(**providers)
-    RedisInstrumentor().instrument(**providers)
-    PsycopgInstrumentor().instrument(enable_commenter=False, **providers)
-    RequestsInstrumentor().instrument(**providers)
-    if find_spec("pymongo") is not None:
-        from opentelemetry.instrumentation.pymongo import PymongoInstrumentor
-
-        PymongoInstrumentor().instrument(**providers)
+    options: dict[str, dict[str, Any]] = {
+        # After the probes: the kubelet calls them by pod IP, a Host the tracing middleware
+        # would already refuse (it reads the request's absolute URL).
+        "django": {
+            "excluded_urls": UNTRACED_URLS,
+            "middleware_position": settings.MIDDLEWARE.index(PROBE_MIDDLEWARE) + 1,
+        },
+        "psycopg": {"enable_commenter": False},
+    }
+    for name, instrumentor in _instrumentors().items():
+        instrumentor.instrument(**providers, **options.get(name, {}))
 
 
 def uninstrument() -> None:
-    from opentelemetry.instrumentation.celery import CeleryInstrumentor
-    from opentelemetry.instrumentation.django import DjangoInstrumentor
-    from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
-    from opentelemetry.instrumentation.redis import RedisInstrumentor
-    from opentelemetry.instrumentation.requests import RequestsInstrumentor
-
-    instrumentors = [
-        DjangoInstrumentor(),
-        CeleryInstrumentor(),
-        RedisInstrumentor(),
-        PsycopgInstrumentor(),
-        RequestsInstrumentor(),
-    ]
-    if find_spec("pymongo") is not None:
-        from opentelemetry.instrumentation.pymongo import PymongoInstrumentor
-
-        instrumentors.append(PymongoInstrumentor())
-    for instrumentor in instrumentors:
+    for instrumentor in _instrumentors().values():
         instrumentor.uninstrument()
 
 
