@@ -7,6 +7,7 @@ latency and trace id.
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
@@ -15,6 +16,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fabrikam.settings")
 from django.conf import settings
 
 logconfig_dict = settings.LOGGING
+logging.captureWarnings(True)  # warnings too in the log format, from the master on
 
 
 def post_fork(server: Any, worker: Any) -> None:

@@ -138,6 +138,10 @@ def _gauges(role: str) -> list[tuple[str, str, str, Callable[[], dict[str, int]]
 
 
 def _read(name: str, reader: Callable[[], dict[str, int]]) -> dict[str, int]:
+    from django.apps import apps
+
+    if not apps.ready:  # an OTel export before this gunicorn worker has loaded Django
+        return {}
     try:
         return reader()
     except Exception as exc:

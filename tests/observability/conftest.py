@@ -41,8 +41,10 @@ class TracedSystem:
         return response.json() if response.status_code == 200 else None
 
     def log_lines(self, name: str) -> list[str]:
+        """The complete lines `name` has written so far (not one it is in the middle of)."""
         process = next(p for p in self.live.processes if p.name == name)
-        return [line for line in process.output().splitlines() if line.strip()]
+        complete = process.output().rpartition("\n")[0]
+        return [line for line in complete.split("\n") if line.strip()]
 
     def json_logs(self, name: str) -> list[dict[str, Any]]:
         return [json.loads(line) for line in self.log_lines(name)]

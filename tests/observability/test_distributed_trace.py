@@ -52,7 +52,9 @@ def test_one_post_is_one_trace_from_ingestion_through_the_queue_to_every_service
     def whole_trace() -> list[Span] | None:
         spans = receiver.trace(root.trace_id)
         servers = {s.service for s in spans if s.kind == "server"}
-        return spans if set(DOWNSTREAM) <= servers else None
+        # The task's span ends last, after its HTTP calls: wait for it too.
+        run_ended = any(s.kind == "consumer" for s in spans)
+        return spans if set(DOWNSTREAM) <= servers and run_ended else None
 
     spans = wait_until(whole_trace, 15, "spans of every service in the request's trace")
 
