@@ -29,8 +29,6 @@ def gunicorn(host: str, port: int, workers: int, threads: int) -> list[str]:
         str(settings.GUNICORN_TIMEOUT),
         "--graceful-timeout",
         "20",
-        "--access-logfile",
-        "-",
         "--forwarded-allow-ips",
         "*",
         "--config",
@@ -40,6 +38,11 @@ def gunicorn(host: str, port: int, workers: int, threads: int) -> list[str]:
     ]
 
 
+def _quiet() -> list[str]:
+    """No startup banner (printed, not logged) where every line must be JSON."""
+    return ["--quiet"] if settings.LOG_FORMAT == "json" else []
+
+
 def celery_worker() -> list[str]:
     return [
         sys.executable,
@@ -47,6 +50,7 @@ def celery_worker() -> list[str]:
         "celery",
         "-A",
         "fabrikam",
+        *_quiet(),
         "worker",
         "--queues",
         settings.CELERY_TASK_DEFAULT_QUEUE,
@@ -72,6 +76,7 @@ def celery_beat() -> list[str]:
         "-A",
         "fabrikam",
         "worker",
+        *_quiet(),
         "--beat",
         "--schedule",
         str(schedule),

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from fabrikam import broker, embedded_redis, env, roles
+from fabrikam import broker, embedded_redis, env, logs, roles, telemetry
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env.string("FABRIKAM_DATA_DIR", str(BASE_DIR / "var")))
@@ -164,6 +164,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = env.integer("WORKFLOW_PREFETCH", 1)
 CELERY_WORKER_CONCURRENCY = env.integer("WORKFLOW_CONCURRENCY", 2)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# No remote control: nothing here uses it, workers of one host would clash on its queue (same
+# node name), and Service Bus has no fanout exchange for it.
+CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_CONSUMER = "fabrikam.apps.workflow.consumer:DeadLetteringConsumer"
 # Redis broker: an unacknowledged message is redelivered after this long (e.g. its worker died).
@@ -239,15 +242,7 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
-LOG_LEVEL = env.string("LOG_LEVEL", "INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+LOG_LEVEL = env.string("LOG_LEVEL", "INFO")  # LOGGING: see "Observability" at the end
 HEALTH_CHECK_TIMEOUT = env.number("HEALTH_CHECK_TIMEOUT", 2.0)
 # The workflow worker and beat answer /healthz/* on this port when set (by `serve --port`).
 PROBE_PORT = env.integer("PROBE_PORT", 0)
@@ -346,3 +341,54 @@ for _name in (
     if globals()[_name] <= 0:
         raise ImproperlyConfigured(f"{_name} must be greater than 0")
 del _name
+
+# --- Observability (issue 9): logs, traces, metrics. See README "Observability". ---
+LOG_FORMAT = env.string("LOG_FORMAT", "plain" if DEBUG else "json").lower()
+if LOG_FORMAT not in logs.FORMATS:
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r}: use json or plain")
+LOGGING = logs.logging_config(LOG_FORMAT, LOG_LEVEL)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("fabrikam.apps.common.middleware.ProbeMiddleware") + 1,
+    "fabrikam.apps.common.middleware.RequestLogMiddleware",
+)
+
+OTEL_SDK_DISABLED = env.boolean("OTEL_SDK_DISABLED", False)
+OTEL_EXPORTER_OTLP_ENDPOINT = env.string("OTEL_EXPORTER_OTLP_ENDPOINT")
+APPLICATIONINSIGHTS_CONNECTION_STRING = env.string("APPLICATIONINSIGHTS_CONNECTION_STRING")
+_default_exporters = [
+    name
+    for name, configured in (
+        ("otlp", OTEL_EXPORTER_OTLP_ENDPOINT),
+        ("azuremonitor", APPLICATIONINSIGHTS_CONNECTION_STRING),
+    )
+    if configured
+] or ["none"]
+OTEL_TRACES_EXPORTER = env.strings("OTEL_TRACES_EXPORTER", _default_exporters)
+OTEL_METRICS_EXPORTER = env.strings("OTEL_METRICS_EXPORTER", _default_exporters)
+for _variable, _names in (
+    ("OTEL_TRACES_EXPORTER", OTEL_TRACES_EXPORTER),
+    ("OTEL_METRICS_EXPORTER", OTEL_METRICS_EXPORTER),
+):
+    if unknown := set(_names) - set(telemetry.EXPORTERS):
+        raise ImproperlyConfigured(
+            f"{_variable}: unknown exporter {', '.join(sorted(unknown))}; "
+            f"use any of {', '.join(telemetry.EXPORTERS)}"
+        )
+    if "azuremonitor" in _names and not APPLICATIONINSIGHTS_CONNECTION_STRING:
+        raise ImproperlyConfigured(
+            f"{_variable} includes azuremonitor but APPLICATIONINSIGHTS_CONNECTION_STRING is unset"
+        )
+OTEL_TRACES_SAMPLER_ARG = env.number("OTEL_TRACES_SAMPLER_ARG", 1.0)
+if not 0.0 <= OTEL_TRACES_SAMPLER_ARG <= 1.0:
+    raise ImproperlyConfigured(
+        f"OTEL_TRACES_SAMPLER_ARG={OTEL_TRACES_SAMPLER_ARG}: a fraction of traces, 0 to 1"
+    )
+# Kubernetes downward API (the chart sets these from fieldRef), as resource attributes.
+K8S_POD_NAME = env.string("K8S_POD_NAME")
+K8S_POD_UID = env.string("K8S_POD_UID")
+K8S_NAMESPACE_NAME = env.string("K8S_NAMESPACE_NAME")
+K8S_NODE_NAME = env.string("K8S_NODE_NAME")
+# Prometheus multi-process mode: every process of a pod writes its samples here and /metrics adds
+# them up. `serve`/`dev` empty it (default: DATA_DIR/metrics/<role>-<port>) and export it to their
+# children; prometheus_client reads the variable itself.
+PROMETHEUS_MULTIPROC_DIR = env.string("PROMETHEUS_MULTIPROC_DIR")

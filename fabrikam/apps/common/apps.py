@@ -10,5 +10,10 @@ class CommonConfig(AppConfig):
 
     def ready(self) -> None:
         from fabrikam.apps.common.converters import IdConverter
+        from fabrikam.celery import app
 
         register_converter(IdConverter, "id")
+        # Register every app's Celery tasks in every process, not only in the worker: the tracing
+        # of a publish (ingestion's send_task by name) looks the task up, and leaves its span
+        # open and current for the rest of the request when the name is unknown.
+        app.autodiscover_tasks(force=True)

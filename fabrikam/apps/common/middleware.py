@@ -1,18 +1,32 @@
-"""Kubernetes probes answered before anything that validates the Host header: the kubelet calls
-them by pod IP, which is in no ALLOWED_HOSTS list, and over plain HTTP (no SSL redirect)."""
+"""Middleware every role runs first.
+
+`ProbeMiddleware`: Kubernetes probes and the Prometheus scrape, answered before anything that
+validates the Host header: the kubelet and Prometheus call by pod IP, which is in no ALLOWED_HOSTS
+list, and over plain HTTP (no SSL redirect). They are neither logged nor counted as requests.
+
+`RequestLogMiddleware`: one log line and one sample of the request metric per request, with the
+route pattern (not the path, whose ids would make every request a series of its own).
+"""
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from fabrikam import metrics
 from fabrikam.apps.common import views
+
+logger = logging.getLogger("fabrikam.requests")
 
 PROBES: dict[str, Callable[[HttpRequest], HttpResponse]] = {
     "/healthz/live": views.live,
     "/healthz/ready": views.ready,
     "/healthz/startup": views.startup,
+    "/metrics": views.metrics,
 }
 
 
@@ -23,3 +37,33 @@ class ProbeMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         probe = PROBES.get(request.path_info)
         return probe(request) if probe is not None else self.get_response(request)
+
+
+class RequestLogMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        response = self.get_response(request)
+        seconds = time.perf_counter() - started
+        match = getattr(request, "resolver_match", None)
+        route = "/" + match.route if match is not None and match.route else ""
+        metrics.record_request(
+            settings.FABRIKAM_ROLE, request.method or "", route, response.status_code, seconds
+        )
+        logger.info(
+            "%s %s %s %.1fms",
+            request.method,
+            request.get_full_path(),
+            response.status_code,
+            seconds * 1000,
+            extra={
+                "http_method": request.method,
+                "http_route": route or None,
+                "http_path": request.path,
+                "http_status": response.status_code,
+                "duration_ms": round(seconds * 1000, 2),
+            },
+        )
+        return response

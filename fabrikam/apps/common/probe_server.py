@@ -1,5 +1,6 @@
 """Health probes for the roles that are not HTTP servers (the workflow worker, beat): a small HTTP
-listener on a background thread answering the same /healthz/* paths as every other role."""
+listener on a background thread answering the same /healthz/* paths as every other role, and
+/metrics for Prometheus (the samples of every process of the worker, see fabrikam/metrics.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import logging
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from fabrikam import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -42,13 +45,18 @@ def _handler(state: ProbeState) -> type[BaseHTTPRequestHandler]:
                 if failing:
                     body["failing"] = failing
                 self._answer(503 if failing else 200, body)
+            elif self.path == "/metrics":
+                body, content_type = metrics.exposition(state.role)
+                self._send(200, body, content_type)
             else:
                 self._answer(404, {"title": "Not found", "status": 404})
 
         def _answer(self, status: int, body: dict) -> None:
-            payload = json.dumps(body).encode()
+            self._send(status, json.dumps(body).encode(), "application/json")
+
+        def _send(self, status: int, payload: bytes, content_type: str) -> None:
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)

@@ -1,11 +1,13 @@
-"""Kubernetes probes: live (the process answers), ready (own stores reachable), startup."""
+"""Kubernetes probes: live (the process answers), ready (own stores reachable), startup; and the
+Prometheus scrape of this role's metrics."""
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
+from fabrikam import metrics as role_metrics
 from fabrikam.apps.common.health import failing_stores
 
 
@@ -26,3 +28,9 @@ def ready(request: HttpRequest) -> JsonResponse:
 
 
 startup = ready
+
+
+@require_GET
+def metrics(request: HttpRequest) -> HttpResponse:
+    body, content_type = role_metrics.exposition(settings.FABRIKAM_ROLE)
+    return HttpResponse(body, content_type=content_type)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import F, FloatField, QuerySet, Sum, Value
+from django.db.models import Count, F, FloatField, QuerySet, Sum, Value
 from django.db.models.expressions import ExpressionWrapper
 from django.db.models.functions import Sqrt
 
@@ -124,3 +124,9 @@ def utilization(owner_id: str, start: datetime, end: datetime) -> Utilization:
         traveled_miles=round((totals["km"] or 0.0) / KM_PER_MILE, 3),
         assigned_hours=round(totals["hours"] or 0.0, 3),
     )
+
+
+def drones_by_status() -> dict[str, int]:
+    """How many drones are in each status (every status, zero included)."""
+    counts = dict(Drone.objects.values_list("status").annotate(n=Count("id")).order_by())
+    return {status: counts.get(status, 0) for status in DroneStatus.values}

@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from fabrikam import embedded_redis, processes, roles
+from fabrikam import embedded_redis, metrics, processes, roles
 from fabrikam.supervisor import Supervisor
 
 
@@ -34,6 +34,9 @@ class Command(BaseCommand):
             "SERVICE_URL_DELIVERY": os.environ.get("SERVICE_URL_DELIVERY", base),
             "PYTHONUNBUFFERED": "1",
         }
+        metrics_dir = metrics.prepare_multiprocess_dir(f"{roles.ALL}-{port}")
+        if metrics_dir is not None:  # gunicorn's /metrics then also shows the worker's counts
+            env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
         if settings.EMBEDDED_REDIS:
             self.stdout.write(f"starting the embedded Redis ({settings.REDIS_URL}) …")
             child = embedded_redis.start(settings.DATA_DIR)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
@@ -9,7 +10,9 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from fabrikam import embedded_redis, processes, roles
+from fabrikam import embedded_redis, metrics, processes, roles
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -35,9 +38,11 @@ class Command(BaseCommand):
         if settings.EMBEDDED_REDIS:
             embedded_redis.start(settings.DATA_DIR, daemonize=True)
             env["REDIS_URL"] = settings.REDIS_URL
+        metrics_dir = metrics.prepare_multiprocess_dir(f"{role}-{port}")
+        if metrics_dir is not None:
+            env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
         argv = processes.command_for(role, host, port)
-        self.stdout.write(f"serving role {role}: {' '.join(argv[2:5])} …")
-        self.stdout.flush()
+        logger.info("serving role %s: %s …", role, " ".join(argv[2:5]))
         try:
             os.execvpe(argv[0], argv, env)
         except OSError as exc:
