@@ -71,6 +71,7 @@ def test_the_ratio_samples_new_traces_and_a_sampled_caller_is_always_followed(ex
 def traced_publisher(exporter, settings):
     """The ingestion publisher with Celery instrumented, on a queue of this test's own."""
     settings.CELERY_TASK_DEFAULT_QUEUE = f"traced-{uuid.uuid4().hex[:8]}"
+    settings.DELIVERY_REQUESTS_QUEUE = settings.CELERY_TASK_DEFAULT_QUEUE
     instrumentor = CeleryInstrumentor()
     instrumentor.instrument(tracer_provider=provider(exporter))
     yield settings.CELERY_TASK_DEFAULT_QUEUE
@@ -83,7 +84,7 @@ def traced_publisher(exporter, settings):
 def test_a_published_message_carries_traceparent_in_its_headers(exporter, traced_publisher):
     tracer = provider(exporter).get_tracer("test")
     with tracer.start_as_current_span("POST /api/deliveryrequests") as request:
-        publish({"operation": "cancel", "deliveryId": "d-1"}, "d-1:cancel:1")
+        publish({"operation": "cancel", "deliveryId": "d-1"}, "d-1:cancel:1", {})
         assert trace.get_current_span() is request, "the publish span is closed again"
 
     with app.connection_for_read() as connection:
