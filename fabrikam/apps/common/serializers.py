@@ -46,3 +46,19 @@ class LocationField(serializers.Field):
 
     def to_representation(self, value: Location | dict) -> dict[str, float]:
         return value.as_dict() if isinstance(value, Location) else dict(value)
+
+
+class CaseInsensitiveChoiceField(serializers.ChoiceField):
+    """One of a TextChoices' values, matched case-insensitively; stored in its canonical case."""
+
+    def __init__(self, enum: type[Any], **kwargs: Any) -> None:
+        self.enum = enum
+        super().__init__(choices=enum.choices, **kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        if isinstance(data, str):
+            for value in self.enum.values:
+                if value.lower() == data.strip().lower():
+                    return value
+        self.fail("invalid_choice", input=data)
+        raise AssertionError("unreachable")

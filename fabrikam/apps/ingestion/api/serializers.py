@@ -10,7 +10,7 @@ from typing import Any
 from django.core.validators import RegexValidator
 from rest_framework import serializers
 
-from fabrikam.apps.common.serializers import LocationField
+from fabrikam.apps.common.serializers import CaseInsensitiveChoiceField, LocationField
 from fabrikam.apps.deliveries.stages import ConfirmationType
 from fabrikam.apps.packages.api.serializers import MAX_WEIGHT_KG, PackageSizeField
 
@@ -52,21 +52,13 @@ class StrictBooleanField(serializers.BooleanField):
         raise AssertionError("unreachable")
 
 
-class ConfirmationTypeField(serializers.ChoiceField):
+class ConfirmationTypeField(CaseInsensitiveChoiceField):
     """FingerPrint | Picture | Voice | None, case-insensitive on input."""
 
     default_error_messages = {"invalid_choice": _one_of(ConfirmationType.values)}
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(choices=ConfirmationType.choices, **kwargs)
-
-    def to_internal_value(self, data: Any) -> str:
-        if isinstance(data, str):
-            for value in ConfirmationType.values:
-                if value.lower() == data.strip().lower():
-                    return value
-        self.fail("invalid_choice", input=data)
-        raise AssertionError("unreachable")
+        super().__init__(ConfirmationType, **kwargs)
 
 
 class TimestampField(serializers.DateTimeField):

@@ -4,27 +4,12 @@ from typing import Any
 
 from rest_framework import serializers
 
+from fabrikam.apps.common.serializers import CaseInsensitiveChoiceField
 from fabrikam.apps.packages.models import DeliveryState, Package, PackageSize
 
 MAX_WEIGHT_KG = 100.0  # the heaviest payload in the fleet; anything above is a client error
 MAX_TAG_LENGTH = 100
 MAX_OWNER_ID_LENGTH = 128
-
-
-class CaseInsensitiveChoiceField(serializers.ChoiceField):
-    """One of a TextChoices' values, matched case-insensitively; stored in its canonical case."""
-
-    def __init__(self, enum: type[Any], **kwargs: Any) -> None:
-        self.enum = enum
-        super().__init__(choices=enum.choices, **kwargs)
-
-    def to_internal_value(self, data: Any) -> str:
-        if isinstance(data, str):
-            for value in self.enum.values:
-                if value.lower() == data.strip().lower():
-                    return value
-        self.fail("invalid_choice", input=data)
-        raise AssertionError("unreachable")
 
 
 class PackageSizeField(CaseInsensitiveChoiceField):
