@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 
+import psutil
 import pytest
 import requests
 
@@ -44,13 +45,28 @@ def test_a_delivery_request_travels_to_a_stored_delivery_with_a_real_drone(live)
     }
 
 
+def command_of(process: psutil.Process) -> str:
+    """Its command line; empty for a child that has just exited (a zombie until reaped)."""
+    try:
+        return " ".join(process.cmdline())
+    except (psutil.ZombieProcess, psutil.NoSuchProcess):
+        return ""
+
+
+def alive(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 def test_ctrl_c_stops_every_process_it_started(live):
     port = free_port()
     # No REDIS_URL: dev starts the embedded Redis itself, as under `make run`.
     dev = live.start("dev", ["dev", "--port", str(port)], {"REDIS_URL": ""})
     live.wait_ready(f"http://127.0.0.1:{port}")
     started = live.descendants()
-    commands = [" ".join(p.cmdline()) for p in started]
+    commands = [command_of(p) for p in started]
     for expected in (
         "gunicorn",
         "celery -A fabrikam worker",
@@ -61,5 +77,5 @@ def test_ctrl_c_stops_every_process_it_started(live):
 
     dev.popen.send_signal(signal.SIGINT)
     assert dev.popen.wait(30) == 0, live.logs()
-    still_running = [p for p in started if p.is_running() and p.status() != "zombie"]
+    still_running = [command_of(p) for p in started if alive(p)]
     assert still_running == []
