@@ -64,6 +64,7 @@ class EventStream:
                 try:
                     snapshot = self.watch.read()
                 except DeliveryNotFound:
+                    self.close()
                     yield sse("end", {"stage": None, "reason": "not-found"}).encode()
                     return
                 except RedisError:
@@ -73,10 +74,14 @@ class EventStream:
                 if text:
                     yield text.encode()
                 if snapshot.closed:
+                    # Free the slot before the last event: a client may reconnect as soon as it
+                    # reads it, before the server has finished closing this response.
+                    self.close()
                     yield sse("end", {"stage": snapshot.status.stage.value}).encode()
                     return
             left = deadline - time.monotonic()
             if left <= 0:
+                self.close()
                 yield b": stream time limit reached; reconnect to resume\n\n"
                 return
             try:
