@@ -43,14 +43,14 @@ def _quiet() -> list[str]:
     return ["--quiet"] if settings.LOG_FORMAT == "json" else []
 
 
+def _celery(*args: str) -> list[str]:
+    """`celery -A fabrikam [--quiet] <args>`: --quiet is an option of celery itself, so it goes
+    before the subcommand (the worker rejects it)."""
+    return [sys.executable, "-m", "celery", "-A", "fabrikam", *_quiet(), *args]
+
+
 def celery_worker() -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "fabrikam",
-        *_quiet(),
+    return _celery(
         "worker",
         "--queues",
         settings.CELERY_TASK_DEFAULT_QUEUE,
@@ -62,24 +62,17 @@ def celery_worker() -> list[str]:
         settings.LOG_LEVEL,
         "--without-gossip",
         "--without-mingle",
-    ]
+    )
 
 
 def celery_beat() -> list[str]:
     """The `scheduler` role: Celery beat embedded in a one-process worker that consumes the flight
     queue, so the ticks beat sends are run by the role that owns the drone database."""
-    schedule = settings.DATA_DIR / "celerybeat-schedule"
-    return [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "fabrikam",
+    return _celery(
         "worker",
-        *_quiet(),
         "--beat",
         "--schedule",
-        str(schedule),
+        str(settings.DATA_DIR / "celerybeat-schedule"),
         "--queues",
         settings.FLIGHT_QUEUE,
         "--pool",
@@ -90,7 +83,7 @@ def celery_beat() -> list[str]:
         "--without-mingle",
         "--hostname",
         "scheduler@%h",
-    ]
+    )
 
 
 def command_for(role: str, host: str, port: int) -> list[str]:
