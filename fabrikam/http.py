@@ -89,6 +89,9 @@ class ServiceClient:
     policy: ResiliencePolicy = field(default_factory=ResiliencePolicy)
     sleep: Callable[[float], None] = time.sleep
     timeout: float | None = None  # overrides policy.timeout
+    # The Authorization header for each call (a service token), asked for per call so an expired
+    # token is replaced.
+    authorization: Callable[[], str] | None = None
 
     def __post_init__(self) -> None:
         if self.timeout is not None:
@@ -122,6 +125,8 @@ class ServiceClient:
     ) -> requests.Response:
         try:
             self.breaker.before_call()
+            if self.authorization is not None:
+                headers = {**(headers or {}), "Authorization": self.authorization()}
             with self.bulkhead:
                 response = self.session.request(
                     method, url, json=json, headers=headers, timeout=self.policy.timeout
@@ -179,6 +184,8 @@ def policy_from_settings() -> ResiliencePolicy:
     )
 
 
-def client_for(name: str, base_url: str) -> ServiceClient:
+def client_for(
+    name: str, base_url: str, authorization: Callable[[], str] | None = None
+) -> ServiceClient:
     """A client for service `name` with the resilience settings of this deployment."""
-    return ServiceClient(name, base_url, policy_from_settings())
+    return ServiceClient(name, base_url, policy_from_settings(), authorization=authorization)

@@ -14,9 +14,9 @@ from enum import StrEnum
 class Store(StrEnum):
     """A backing service a role needs to be ready."""
 
-    DATABASE = "database"  # the SQL default DB (drones, admin, auth)
+    DATABASE = "database"  # the SQL default DB (drones, admin, businesses and their API clients)
     PACKAGES_DATABASE = "packages_database"  # MongoDB API, or the SQL default DB
-    REDIS = "redis"  # deliveries, idempotency keys, saga state
+    REDIS = "redis"  # deliveries, idempotency keys, saga state, throttle counters
     BROKER = "broker"  # the deliveryrequests queue
 
 
@@ -42,27 +42,27 @@ ROLES: dict[str, Role] = {
             "ingestion",
             Process.HTTP,
             ("fabrikam.apps.ingestion.api.urls",),
-            frozenset({Store.REDIS, Store.BROKER}),
+            frozenset({Store.DATABASE, Store.REDIS, Store.BROKER}),
             public=True,
         ),
         Role(
             "delivery",
             Process.HTTP,
             ("fabrikam.apps.deliveries.api.urls", "fabrikam.apps.deliveries.pages.urls"),
-            frozenset({Store.REDIS}),
+            frozenset({Store.DATABASE, Store.REDIS}),
             public=True,
         ),
         Role(
             "package",
             Process.HTTP,
             ("fabrikam.apps.packages.api.urls",),
-            frozenset({Store.PACKAGES_DATABASE}),
+            frozenset({Store.DATABASE, Store.PACKAGES_DATABASE, Store.REDIS}),
         ),
         Role(
             "dronescheduler",
             Process.HTTP,
             ("fabrikam.apps.dronescheduler.api.urls",),
-            frozenset({Store.DATABASE}),
+            frozenset({Store.DATABASE, Store.REDIS}),
         ),
         Role(
             "admin",

@@ -7,6 +7,8 @@ import pytest
 from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
+from tests.support import auth
+
 
 @pytest.fixture
 def redis_store() -> Iterator[Any]:
@@ -19,4 +21,11 @@ def redis_store() -> Iterator[Any]:
 
 @pytest.fixture
 def api() -> APIClient:
+    """A client with a token of every scope (internal, admin, read, write): the services' and the
+    back office's view, for tests of what an endpoint does. tests/accounts test who may call it."""
+    return auth.api_client()
+
+
+@pytest.fixture
+def anonymous_api() -> APIClient:
     return APIClient()

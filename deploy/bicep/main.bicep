@@ -106,10 +106,16 @@ var serviceBusReceiverRoles = [
 var redisRoles = [
   'ingestion'
   'delivery'
+  'package'
+  'dronescheduler'
   'admin'
   'workflow'
 ]
+// Every HTTP role reads the API-client registry (who a token acts for) from PostgreSQL.
 var postgresRoles = [
+  'ingestion'
+  'delivery'
+  'package'
   'dronescheduler'
   'admin'
   'scheduler'

@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 
 import pytest
-from rest_framework.test import APIClient
 
 from tests.deliveries.conftest import stages
 from tests.deliveries.factories import DeliveryBodyFactory, OwnerFactory, delivery_id
+from tests.support import auth
 
 pytestmark = [pytest.mark.redis]
 
@@ -37,7 +37,7 @@ def test_concurrent_puts_leave_one_record_and_one_created_event(api, redis_store
     owner = OwnerFactory()
     # The same delivery as the workflow would redeliver it, with a different drone each time.
     bodies = [DeliveryBodyFactory(owner=owner, droneId=f"drone-{n}") for n in range(THREADS)]
-    clients = [APIClient() for _ in bodies]
+    clients = [auth.api_client() for _ in bodies]
 
     responses = race(
         [
@@ -62,7 +62,7 @@ def test_concurrent_puts_leave_one_record_and_one_created_event(api, redis_store
 
 def test_concurrent_cancels_record_one_cancelled_event(api, create):
     new_id, _ = create()
-    clients = [APIClient() for _ in range(THREADS)]
+    clients = [auth.api_client() for _ in range(THREADS)]
 
     responses = race([(lambda c=c: c.delete(f"/api/deliveries/{new_id}")) for c in clients])
 

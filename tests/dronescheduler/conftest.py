@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from fabrikam.apps.accounts import scopes, tokens
+
 
 @dataclass
 class TrackingRecorder:
@@ -19,12 +21,21 @@ class TrackingRecorder:
     status: int = 204
     posts: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     refused: int = 0
+    unauthorized: int = 0  # posts without a valid service token
     hold: threading.Event | None = None  # when set by a test, requests wait for it
     holding: threading.Event = field(default_factory=threading.Event)
 
     def updates(self, delivery_id: str) -> list[dict[str, Any]]:
         path = f"/api/deliveries/{delivery_id}/tracking"
         return [body for posted, body in self.posts if posted == path]
+
+
+def _internal(authorization: str) -> bool:
+    kind, _, token = authorization.partition(" ")
+    try:
+        return kind == "Bearer" and scopes.INTERNAL in tokens.validate(token).scopes
+    except tokens.InvalidToken:
+        return False
 
 
 @pytest.fixture
@@ -37,6 +48,13 @@ def tracking(settings) -> Iterator[TrackingRecorder]:
                 recorder.holding.set()
                 recorder.hold.wait(timeout=30)
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            if not _internal(self.headers.get("Authorization", "")):
+                # As the delivery service would: its tracking endpoint takes service tokens only.
+                recorder.unauthorized += 1
+                self.send_response(401)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             if recorder.status < 300:
                 recorder.posts.append((self.path, body))
             else:

@@ -11,11 +11,11 @@ from typing import TypeVar
 
 import pytest
 from django.db import connection, connections, transaction
-from rest_framework.test import APIClient
 
 from fabrikam.apps.dronescheduler import services
 from fabrikam.apps.dronescheduler.models import Drone, DroneDelivery, DroneStatus
 from tests.dronescheduler.factories import SEATTLE, DroneFactory, assignment_body, north_of
+from tests.support import auth
 from tests.support.tools import missing
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -38,7 +38,7 @@ def all_at_once(count: int, work: Callable[[int], T]) -> list[T]:
 
 
 def assign_over_http(delivery_id: str) -> tuple[int, str | None]:
-    response = APIClient().put(
+    response = auth.api_client().put(
         f"/api/dronedeliveries/{delivery_id}", assignment_body(), format="json"
     )
     return response.status_code, response.json().get("droneId")

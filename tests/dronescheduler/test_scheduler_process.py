@@ -15,6 +15,7 @@ import requests
 
 from tests.dronescheduler.conftest import TrackingRecorder
 from tests.dronescheduler.factories import SEATTLE, assignment_body, north_of
+from tests.support import auth
 from tests.support.live import LiveSystem, database_for_processes, free_port, manage, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
@@ -54,20 +55,24 @@ def test_the_scheduler_process_flies_an_assigned_drone_to_completion_and_home(li
     live.wait_ready(base)
 
     body = assignment_body(north_of(SEATTLE, 2), north_of(SEATTLE, 4))
-    assigned = requests.put(f"{base}/api/dronedeliveries/d-live", json=body, timeout=10)
+    assigned = requests.put(
+        f"{base}/api/dronedeliveries/d-live", json=body, timeout=10, headers=auth.headers()
+    )
     assert assigned.status_code == 200, assigned.text
     drone_id = assigned.json()["droneId"]
 
     def completed() -> bool:
-        return requests.get(f"{base}/api/dronedeliveries/d-live", timeout=5).json()["stage"] == (
-            "Completed"
-        )
+        return requests.get(
+            f"{base}/api/dronedeliveries/d-live", timeout=5, headers=auth.headers()
+        ).json()["stage"] == ("Completed")
 
     try:
         wait_until(completed, 60, "the scheduler to fly the delivery to its dropoff")
         wait_until(
             lambda: (
-                requests.get(f"{base}/api/drones/{drone_id}", timeout=5).json()["status"]
+                requests.get(
+                    f"{base}/api/drones/{drone_id}", timeout=5, headers=auth.headers()
+                ).json()["status"]
                 in ("charging", "available")
             ),
             60,

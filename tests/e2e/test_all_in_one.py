@@ -9,7 +9,8 @@ import pytest
 import requests
 
 from tests.e2e.conftest import delivery_request
-from tests.support.live import free_port, wait_until
+from tests.support import auth
+from tests.support.live import free_port, manage, wait_until
 
 pytestmark = [pytest.mark.e2e]
 
@@ -19,22 +20,32 @@ def test_a_delivery_request_travels_to_a_stored_delivery_with_a_real_drone(live)
     base = f"http://127.0.0.1:{port}"
     live.start("dev", ["dev", "--port", str(port), "--no-beat"])
     live.wait_ready(base)
+    # As the README says: a token for the business "contoso", registered on the way.
+    contoso = bearer(manage(["issue_token", "--owner", "contoso"], live.env))
+    fabrikam = bearer(manage(["issue_token", "--owner", "fabrikam"], live.env))
 
-    accepted = requests.post(f"{base}/api/deliveryrequests", json=delivery_request(), timeout=10)
+    accepted = requests.post(
+        f"{base}/api/deliveryrequests", json=delivery_request(), timeout=10, headers=contoso
+    )
     assert accepted.status_code == 202, accepted.text
     delivery_id = accepted.json()["deliveryId"]
     assert accepted.headers["Location"] == f"/api/deliveries/{delivery_id}"
 
     def scheduled() -> dict | None:
-        response = requests.get(f"{base}/api/deliveries/{delivery_id}", timeout=5)
+        response = requests.get(f"{base}/api/deliveries/{delivery_id}", timeout=5, headers=contoso)
         return response.json() if response.status_code == 200 else None
 
     delivery = wait_until(scheduled, 20, "the workflow to schedule the delivery")
+    for other in (fabrikam, {}):
+        hidden = requests.get(f"{base}/api/deliveries/{delivery_id}", timeout=5, headers=other)
+        assert hidden.status_code == (404 if other else 401), hidden.text
     assert delivery["packageId"] == "pkg-e2e-1"
     assert delivery["owner"] == {"userId": "contoso", "accountId": "contoso"}
-    drone = requests.get(f"{base}/api/drones/{delivery['droneId']}", timeout=5).json()
+    drone = requests.get(
+        f"{base}/api/drones/{delivery['droneId']}", timeout=5, headers=auth.headers()
+    ).json()
     assert drone["status"] == "assigned"
-    package = requests.get(f"{base}/api/packages/pkg-e2e-1", timeout=5).json()
+    package = requests.get(f"{base}/api/packages/pkg-e2e-1", timeout=5, headers=contoso).json()
     assert package == {
         "id": "pkg-e2e-1",
         "size": "Small",
@@ -43,6 +54,10 @@ def test_a_delivery_request_travels_to_a_stored_delivery_with_a_real_drone(live)
         "ownerId": "contoso",
         "deliveryState": "InDelivery",
     }
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token.strip()}"}
 
 
 def command_of(process: psutil.Process) -> str:

@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from tests.e2e.conftest import delivery_request
+from tests.support import auth
 from tests.support.live import free_port, wait_until
 
 pytestmark = [pytest.mark.e2e]
@@ -25,13 +26,18 @@ def test_the_status_follows_the_drone_to_completion(live):
     )
     live.wait_ready(base)
     delivery_id = requests.post(
-        f"{base}/api/deliveryrequests", json=delivery_request("pkg-fly"), timeout=10
+        f"{base}/api/deliveryrequests",
+        json=delivery_request("pkg-fly"),
+        timeout=10,
+        headers=auth.headers(),
     ).json()["deliveryId"]
 
     seen: list[dict] = []
 
     def completed() -> bool:
-        response = requests.get(f"{base}/api/deliveries/{delivery_id}/status", timeout=5)
+        response = requests.get(
+            f"{base}/api/deliveries/{delivery_id}/status", timeout=5, headers=auth.headers()
+        )
         if response.status_code == 200:
             status = response.json()
             status["observedAt"] = datetime.now().astimezone()
@@ -54,5 +60,7 @@ def test_the_status_follows_the_drone_to_completion(live):
         for s in in_flight
     ]
     assert remaining[-1] < remaining[0], remaining
-    drone = requests.get(f"{base}/api/dronedeliveries/{delivery_id}", timeout=5).json()
+    drone = requests.get(
+        f"{base}/api/dronedeliveries/{delivery_id}", timeout=5, headers=auth.headers()
+    ).json()
     assert drone["stage"] == "Completed"

@@ -6,6 +6,7 @@ import pytest
 import requests
 
 from tests.e2e.conftest import delivery_request, rabbitmq_url
+from tests.support import auth
 from tests.support.live import free_port, wait_until
 
 pytestmark = [pytest.mark.e2e]
@@ -44,21 +45,33 @@ def test_each_role_in_its_own_process_completes_a_delivery(live, broker):
     urls = start_microservices(live, rabbitmq_url() if broker == "rabbitmq" else None)
 
     accepted = requests.post(
-        f"{urls['ingestion']}/api/deliveryrequests", json=delivery_request("pkg-ms-1"), timeout=10
+        f"{urls['ingestion']}/api/deliveryrequests",
+        json=delivery_request("pkg-ms-1"),
+        timeout=10,
+        headers=auth.headers(),
     )
     assert accepted.status_code == 202, accepted.text
     delivery_id = accepted.json()["deliveryId"]
 
     def scheduled() -> dict | None:
-        response = requests.get(f"{urls['delivery']}/api/deliveries/{delivery_id}", timeout=5)
+        response = requests.get(
+            f"{urls['delivery']}/api/deliveries/{delivery_id}", timeout=5, headers=auth.headers()
+        )
         return response.json() if response.status_code == 200 else None
 
     delivery = wait_until(scheduled, 30, f"delivery {delivery_id} via {broker}")
     assignment = requests.get(
-        f"{urls['dronescheduler']}/api/dronedeliveries/{delivery_id}", timeout=5
+        f"{urls['dronescheduler']}/api/dronedeliveries/{delivery_id}",
+        timeout=5,
+        headers=auth.headers(),
     ).json()
     assert assignment["droneId"] == delivery["droneId"]
-    assert requests.get(f"{urls['package']}/api/packages/pkg-ms-1", timeout=5).status_code == 200
+    assert (
+        requests.get(
+            f"{urls['package']}/api/packages/pkg-ms-1", timeout=5, headers=auth.headers()
+        ).status_code
+        == 200
+    )
 
 
 def test_a_role_answers_404_for_another_roles_paths(live):
@@ -67,10 +80,10 @@ def test_a_role_answers_404_for_another_roles_paths(live):
     live.start("package", ["serve", "--role", "package", "--port", str(port)])
     live.wait_ready(base)
 
-    unknown_package = requests.get(f"{base}/api/packages/nope", timeout=5)
+    unknown_package = requests.get(f"{base}/api/packages/nope", timeout=5, headers=auth.headers())
     assert unknown_package.status_code == 404
     assert unknown_package.json()["title"] == "Package not found"
-    foreign = requests.get(f"{base}/api/deliveries/some-id", timeout=5)
+    foreign = requests.get(f"{base}/api/deliveries/some-id", timeout=5, headers=auth.headers())
     assert foreign.status_code == 404
     assert foreign.headers["Content-Type"] == "application/problem+json"
     assert foreign.json()["detail"] == "No resource at /api/deliveries/some-id."
@@ -109,6 +122,8 @@ def test_probes_answer_whatever_host_the_kubelet_uses(live):
         == 200
     )
     refused = requests.get(
-        f"{base}/api/deliveries/x", headers={"Host": "10.244.1.17:8000"}, timeout=5
+        f"{base}/api/deliveries/x",
+        headers={**auth.headers(), "Host": "10.244.1.17:8000"},
+        timeout=5,
     )
     assert refused.status_code == 400

@@ -15,6 +15,7 @@ import requests
 from tests.ingestion import broker as queue_reader
 from tests.ingestion.factories import DeliveryRequestFactory
 from tests.ingestion.servers import Broker, broker_for_test
+from tests.support import auth
 from tests.support.live import LiveSystem, free_port
 
 pytestmark = [pytest.mark.e2e]
@@ -42,7 +43,10 @@ class Ingestion:
     def post(self, body: dict, key: str | None = None) -> requests.Response:
         headers = {"Idempotency-Key": key} if key else {}
         return requests.post(
-            f"{self.base_url}/api/deliveryrequests", json=body, headers=headers, timeout=30
+            f"{self.base_url}/api/deliveryrequests",
+            json=body,
+            headers={**auth.headers(), **headers},
+            timeout=30,
         )
 
     def queued(self) -> list[queue_reader.Received]:
@@ -105,7 +109,7 @@ def test_an_accepted_request_is_on_the_queue_as_the_workflow_reads_it(ingestion)
     response = requests.post(
         f"{ingestion.base_url}/api/deliveryrequests",
         json=body,
-        headers={"traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"},
+        headers={**auth.headers(), **{"traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"}},
         timeout=30,
     )
     assert response.status_code == 202, response.text

@@ -14,6 +14,7 @@ import requests
 
 from tests.e2e.conftest import delivery_request, live, system_env  # noqa: F401 - fixtures
 from tests.observability.otlp_receiver import OtlpReceiver
+from tests.support import auth
 from tests.support.live import LiveSystem, free_port
 from tests.workflow.conftest import broker_for
 
@@ -30,14 +31,18 @@ class TracedSystem:
         response = requests.post(
             f"{self.urls['ingestion']}/api/deliveryrequests",
             json=delivery_request(package_id),
-            headers=headers or {},
+            headers={**auth.headers(), **(headers or {})},
             timeout=10,
         )
         assert response.status_code == 202, response.text
         return response.json()["deliveryId"]
 
     def delivery(self, delivery_id: str) -> dict | None:
-        response = requests.get(f"{self.urls['delivery']}/api/deliveries/{delivery_id}", timeout=5)
+        response = requests.get(
+            f"{self.urls['delivery']}/api/deliveries/{delivery_id}",
+            timeout=5,
+            headers=auth.headers(),
+        )
         return response.json() if response.status_code == 200 else None
 
     def log_lines(self, name: str) -> list[str]:

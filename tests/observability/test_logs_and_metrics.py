@@ -11,6 +11,7 @@ import requests
 from celery import Celery
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.support import auth
 from tests.support.live import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis]
@@ -121,7 +122,7 @@ def test_metrics_add_up_the_requests_of_every_gunicorn_worker(traced_system):
 
     def served_by_two_workers() -> bool:
         nonlocal sent
-        requests.get(f"{base}/api/deliveries/nobody-{sent}", timeout=5)
+        requests.get(f"{base}/api/deliveries/nobody-{sent}", timeout=5, headers=auth.headers())
         sent += 1
         pids = {
             line["pid"]

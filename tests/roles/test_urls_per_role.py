@@ -69,6 +69,11 @@ def test_an_unknown_role_is_refused_with_the_valid_ones():
 
 
 def test_every_role_names_the_stores_its_readiness_checks():
-    assert roles.stores("package") == {roles.Store.PACKAGES_DATABASE}
+    # Every HTTP role reads API clients (DATABASE) and counts throttles (REDIS).
+    assert roles.stores("package") == {
+        roles.Store.DATABASE,
+        roles.Store.PACKAGES_DATABASE,
+        roles.Store.REDIS,
+    }
     assert roles.stores("workflow") == {roles.Store.REDIS, roles.Store.BROKER}
     assert roles.stores(roles.ALL) == set(roles.Store)

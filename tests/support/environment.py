@@ -17,6 +17,11 @@ import pytest
 _state: dict[str, object] = {}
 
 os.environ.setdefault("DEBUG", "true")
+if not os.environ.get("AUTH_SIGNING_KEY"):
+    # One key for the session: tests sign tokens with it, and the processes they start check them.
+    from fabrikam.apps.accounts.signing_key import generate_pem
+
+    os.environ["AUTH_SIGNING_KEY"] = generate_pem()
 if "FABRIKAM_DATA_DIR" not in os.environ:
     _state["data_dir"] = Path(tempfile.mkdtemp(prefix="fabrikam-test-"))
     os.environ["FABRIKAM_DATA_DIR"] = str(_state["data_dir"])

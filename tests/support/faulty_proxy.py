@@ -96,7 +96,11 @@ class FaultyProxy:
             method,
             self.target + path,
             data=body,
-            headers={"Content-Type": headers.get("Content-Type", "application/json")},
+            headers={
+                "Content-Type": headers.get("Content-Type", "application/json"),
+                # the caller's service token, which the service behind checks
+                "Authorization": headers.get("Authorization", ""),
+            },
             timeout=30,
         )
         self.seen.append((method, path, response.status_code))

@@ -13,6 +13,7 @@ import requests
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.e2e.conftest import delivery_request
+from tests.support import auth
 from tests.support.live import ROOT, free_port, wait_until
 from tests.support.tools import require_tool
 
@@ -85,12 +86,19 @@ def test_the_page_follows_the_drone_to_delivered_and_a_refused_watcher_polls(
     live.start("dev", ["dev", "--port", str(port)], {**FLIGHT, **CAPPED})
     live.wait_ready(base)
     accepted = requests.post(
-        f"{base}/api/deliveryrequests", json=delivery_request("pkg-track-1"), timeout=10
+        f"{base}/api/deliveryrequests",
+        json=delivery_request("pkg-track-1"),
+        timeout=10,
+        headers=auth.headers(),
     )
     assert accepted.status_code == 202, accepted.text
     delivery_id = accepted.json()["deliveryId"]
     wait_until(
-        lambda: requests.get(f"{base}/api/deliveries/public/{delivery_id}", timeout=5).ok,
+        lambda: (
+            requests.get(
+                f"{base}/api/deliveries/public/{delivery_id}", timeout=5, headers=auth.headers()
+            ).ok
+        ),
         30,
         "the workflow to schedule the delivery",
     )

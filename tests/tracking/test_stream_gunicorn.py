@@ -10,6 +10,7 @@ import requests
 
 from tests.deliveries.factories import DeliveryBodyFactory, FlightUpdateFactory, delivery_id
 from tests.deliveries.factories import minutes_from_now as later
+from tests.support import auth
 from tests.support.live import free_port
 from tests.tracking.sse import events
 
@@ -32,7 +33,7 @@ def delivery_service(live) -> str:
 def open_stream(base: str, new_id: str) -> requests.Response:
     return requests.get(
         f"{base}/api/deliveries/{new_id}/stream",
-        headers={"Accept": "text/event-stream"},
+        headers={**auth.headers(), "Accept": "text/event-stream"},
         stream=True,
         timeout=10,
     )
@@ -40,14 +41,21 @@ def open_stream(base: str, new_id: str) -> requests.Response:
 
 def post_update(base: str, new_id: str, **fields) -> dict:
     update = FlightUpdateFactory(**fields)
-    response = requests.post(f"{base}/api/deliveries/{new_id}/tracking", json=update, timeout=5)
+    response = requests.post(
+        f"{base}/api/deliveries/{new_id}/tracking", json=update, timeout=5, headers=auth.headers()
+    )
     assert response.status_code == 204, response.text
     return update
 
 
 def test_a_browser_style_client_follows_a_delivery_to_its_end(delivery_service):
     base, new_id = delivery_service, delivery_id()
-    created = requests.put(f"{base}/api/deliveries/{new_id}", json=DeliveryBodyFactory(), timeout=5)
+    created = requests.put(
+        f"{base}/api/deliveries/{new_id}",
+        json=DeliveryBodyFactory(),
+        timeout=5,
+        headers=auth.headers(),
+    )
     assert created.status_code == 201, created.text
 
     watching = open_stream(base, new_id)
@@ -65,7 +73,12 @@ def test_a_browser_style_client_follows_a_delivery_to_its_end(delivery_service):
     assert refused.status_code == 503
     assert refused.headers["Retry-After"] == "9"
     assert refused.headers["Content-Type"] == "application/problem+json"
-    assert requests.get(f"{base}/api/deliveries/{new_id}/status", timeout=5).status_code == 200
+    assert (
+        requests.get(
+            f"{base}/api/deliveries/{new_id}/status", timeout=5, headers=auth.headers()
+        ).status_code
+        == 200
+    )
     assert requests.get(f"{base}/healthz/ready", timeout=5).status_code == 200
 
     moved = post_update(base, new_id, stage="HeadedToPickup", timestamp=later(1))

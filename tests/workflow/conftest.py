@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from tests.e2e.conftest import delivery_request, system_env  # noqa: F401 - fixture
+from tests.support import auth
 from tests.support.faulty_proxy import FaultyProxy
 from tests.support.live import (
     LiveSystem,
@@ -74,13 +75,16 @@ class SagaSystem:
     def request_delivery(self, package_id: str, **changes: Any) -> str:
         body = {**delivery_request(package_id), **changes}
         response = requests.post(
-            f"{self.urls['ingestion']}/api/deliveryrequests", json=body, timeout=10
+            f"{self.urls['ingestion']}/api/deliveryrequests",
+            json=body,
+            timeout=10,
+            headers=auth.headers(),
         )
         assert response.status_code == 202, response.text
         return response.json()["deliveryId"]
 
     def get(self, service: str, path: str) -> requests.Response:
-        return requests.get(f"{self.urls[service]}{path}", timeout=10)
+        return requests.get(f"{self.urls[service]}{path}", timeout=10, headers=auth.headers())
 
     def delivery(self, delivery_id: str) -> dict | None:
         response = self.get("delivery", f"/api/deliveries/{delivery_id}")

@@ -9,6 +9,7 @@ import requests
 from kombu import Connection, Exchange, Queue
 
 from tests.e2e.conftest import delivery_request
+from tests.support import auth
 from tests.support.faulty_proxy import Fault
 from tests.support.live import manage, wait_until
 
@@ -201,7 +202,9 @@ def test_cancelling_a_scheduled_delivery_releases_its_drone(saga):
     scheduled(saga, delivery_id)
 
     response = requests.delete(
-        f"{saga.urls['ingestion']}/api/deliveryrequests/{delivery_id}", timeout=10
+        f"{saga.urls['ingestion']}/api/deliveryrequests/{delivery_id}",
+        timeout=10,
+        headers=auth.headers(),
     )
     assert response.status_code == 202
     cancelled = wait_until(
@@ -225,6 +228,7 @@ def test_a_reschedule_updates_the_delivery_and_re_plans_the_drone(saga):
         f"{saga.urls['ingestion']}/api/deliveryrequests/{delivery_id}",
         json={"dropOffLocation": new_dropoff},
         timeout=10,
+        headers=auth.headers(),
     )
     assert response.status_code == 202, response.text
 

@@ -8,13 +8,19 @@ from typing import Any
 
 from django.conf import settings
 
+from fabrikam.apps.accounts import service_tokens
 from fabrikam.http import ServiceClient, policy_from_settings
 
 
 @cache
 def _client(base_url: str) -> ServiceClient:
     # One try per call: the next flight tick is the retry, and a tick must not sleep on one drone.
-    return ServiceClient("delivery", base_url, replace(policy_from_settings(), attempts=1))
+    return ServiceClient(
+        "delivery",
+        base_url,
+        replace(policy_from_settings(), attempts=1),
+        authorization=service_tokens.authorization,
+    )
 
 
 def deliveries() -> ServiceClient:

@@ -13,8 +13,9 @@ from typing import Any
 from django.conf import settings
 from redis.exceptions import RedisError
 
-from fabrikam.apps.ingestion import idempotency, messages, publisher
-from fabrikam.problems import ServiceUnavailable
+from fabrikam.apps.accounts.principal import Principal
+from fabrikam.apps.ingestion import idempotency, messages, ownership, publisher
+from fabrikam.problems import NotFound, ServiceUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +38,22 @@ def _redis() -> Iterator[None]:
         ) from exc
 
 
+class DeliveryRequestNotFound(NotFound):
+    title = "Delivery not found"
+    slug = "delivery-not-found"
+
+
+def require_own_delivery(delivery_id: str, principal: Principal) -> None:
+    """A business may change only the deliveries it requested. Another's, or an id never issued,
+    is the same 404: existence does not leak. Admin and internal callers may change any."""
+    if principal.acts_for_every_owner:
+        return
+    with _redis():
+        owner_id = ownership.owner_of(delivery_id)
+    if owner_id is None or not principal.may_act_for(owner_id):
+        raise DeliveryRequestNotFound(f"You have no delivery {delivery_id}.")
+
+
 def new_delivery_id() -> str:
     return uuid.uuid4().hex
 
@@ -50,6 +67,8 @@ def request_delivery(
     with _redis():
         message_id = publisher.next_message_id(delivery_id, messages.DELIVERY)
     if not idempotency_key:
+        with _redis():
+            ownership.record(delivery_id, request["ownerId"])
         publisher.publish(messages.delivery_message(delivery_id, request), message_id, trace)
         return delivery_id
 
@@ -63,6 +82,8 @@ def request_delivery(
             "An earlier request with this Idempotency-Key could not be queued. Retry later.",
             retry_after=settings.BROKER_RETRY_AFTER_SECONDS,
         )
+    with _redis():
+        ownership.record(claim.delivery_id, request["ownerId"])
     message = messages.delivery_message(claim.delivery_id, request)
     try:
         publisher.publish(message, claim.message_id, trace)

@@ -9,12 +9,13 @@ from typing import Any
 
 from django.conf import settings
 
+from fabrikam.apps.accounts import service_tokens
 from fabrikam.http import PermanentError, ServiceClient, client_for
 
 
 @cache
 def _client(name: str, base_url: str) -> ServiceClient:
-    return client_for(name, base_url)
+    return client_for(name, base_url, service_tokens.authorization)
 
 
 def packages() -> ServiceClient:

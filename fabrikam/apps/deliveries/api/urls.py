@@ -10,6 +10,16 @@ urlpatterns = [
         views.PublicDeliveryView.as_view(),
         name="delivery-public",
     ),
+    path(
+        "api/deliveries/public/<id:delivery_id>/status",
+        views.PublicDeliveryStatusView.as_view(),
+        name="delivery-public-status",
+    ),
+    path(
+        "api/deliveries/public/<id:delivery_id>/events",
+        views.PublicDeliveryEventsView.as_view(),
+        name="delivery-public-events",
+    ),
     path("api/deliveries/<id:delivery_id>", views.DeliveryView.as_view(), name="delivery"),
     path(
         "api/deliveries/<id:delivery_id>/owner",

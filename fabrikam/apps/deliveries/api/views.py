@@ -5,11 +5,19 @@ from __future__ import annotations
 from django.http import StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from fabrikam.apps.accounts.permissions import (
+    OWNER_READ,
+    OWNER_WRITE,
+    SERVICE,
+    hide_unless_owner,
+    require_owner,
+)
 from fabrikam.apps.deliveries import selectors, services
 from fabrikam.apps.deliveries.api.renderers import EventStreamRenderer
 from fabrikam.apps.deliveries.api.serializers import (
@@ -28,12 +36,24 @@ from fabrikam.apps.deliveries.api.serializers import (
     SummarySerializer,
 )
 from fabrikam.apps.deliveries.api.stream import EventStream
+from fabrikam.apps.deliveries.exceptions import DeliveryNotFound
+from fabrikam.apps.deliveries.records import Delivery
+
+
+def _own_delivery(request: Request, delivery_id: str) -> Delivery:
+    """The delivery, if the caller may see it; another business's is a 404 like a missing one."""
+    delivery = selectors.get_delivery(delivery_id)
+    hide_unless_owner(request, delivery.owner.account_id, DeliveryNotFound(delivery_id))
+    return delivery
 
 
 class DeliveryView(APIView):
+    # Writes come from the workflow; a business changes a delivery through the ingestion.
+    required_scopes = {"GET": OWNER_READ, "PUT": SERVICE, "PATCH": SERVICE, "DELETE": SERVICE}
+
     @extend_schema(responses=DeliverySerializer, operation_id="getDelivery")
     def get(self, request: Request, delivery_id: str) -> Response:
-        return Response(DeliverySerializer(selectors.get_delivery(delivery_id)).data)
+        return Response(DeliverySerializer(_own_delivery(request, delivery_id)).data)
 
     @extend_schema(
         request=DeliveryWriteSerializer,
@@ -66,33 +86,70 @@ class DeliveryView(APIView):
 
 
 class PublicDeliveryView(APIView):
+    """For the customer's tracking link: no owner data; the id (a random UUID) is the secret."""
+
+    permission_classes = [AllowAny]
+
     @extend_schema(responses=PublicDeliverySerializer, operation_id="getPublicDelivery")
     def get(self, request: Request, delivery_id: str) -> Response:
         return Response(PublicDeliverySerializer(selectors.get_delivery(delivery_id)).data)
 
 
 class DeliveryOwnerView(APIView):
+    required_scopes = {"GET": OWNER_READ}
+
     @extend_schema(responses=OwnerSerializer, operation_id="getDeliveryOwner")
     def get(self, request: Request, delivery_id: str) -> Response:
-        return Response(OwnerSerializer(selectors.delivery_owner(delivery_id)).data)
+        return Response(OwnerSerializer(_own_delivery(request, delivery_id).owner).data)
 
 
 class DeliveryStatusView(APIView):
+    required_scopes = {"GET": OWNER_READ}
+
     @extend_schema(responses=DeliveryStatusSerializer, operation_id="getDeliveryStatus")
     def get(self, request: Request, delivery_id: str) -> Response:
+        _own_delivery(request, delivery_id)
         return Response(DeliveryStatusSerializer(selectors.delivery_status(delivery_id)).data)
 
 
 class DeliveryEventsView(APIView):
+    required_scopes = {"GET": OWNER_READ}
+
     @extend_schema(responses=DeliveryEventSerializer(many=True), operation_id="getDeliveryEvents")
+    def get(self, request: Request, delivery_id: str) -> Response:
+        _own_delivery(request, delivery_id)
+        events = selectors.delivery_events(delivery_id)
+        return Response(DeliveryEventSerializer(events, many=True).data)
+
+
+class PublicDeliveryStatusView(APIView):
+    """The tracking page's status, when it polls instead of streaming: no owner data."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=DeliveryStatusSerializer, operation_id="getPublicDeliveryStatus")
+    def get(self, request: Request, delivery_id: str) -> Response:
+        return Response(DeliveryStatusSerializer(selectors.delivery_status(delivery_id)).data)
+
+
+class PublicDeliveryEventsView(APIView):
+    """The tracking page's events, when it polls instead of streaming."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        responses=DeliveryEventSerializer(many=True), operation_id="getPublicDeliveryEvents"
+    )
     def get(self, request: Request, delivery_id: str) -> Response:
         events = selectors.delivery_events(delivery_id)
         return Response(DeliveryEventSerializer(events, many=True).data)
 
 
 class DeliveryStreamView(APIView):
-    """Server-Sent Events of the delivery's tracking events and status, for the tracking page."""
+    """Server-Sent Events of the delivery's tracking events and status, for the tracking page:
+    public like the page (no owner data; the random id is the secret)."""
 
+    permission_classes = [AllowAny]
     renderer_classes = [JSONRenderer, EventStreamRenderer]
 
     @extend_schema(
@@ -140,6 +197,8 @@ def _resume_point(last_event_id: str) -> int:
 class TrackingView(APIView):
     """Internal: the drone scheduler's flight updates. Older updates than the last are ignored."""
 
+    required_scopes = {"POST": SERVICE}
+
     @extend_schema(request=FlightUpdateSerializer, responses={204: None}, operation_id="track")
     def post(self, request: Request, delivery_id: str) -> Response:
         serializer = FlightUpdateSerializer(data=request.data)
@@ -149,6 +208,10 @@ class TrackingView(APIView):
 
 
 class ConfirmationsView(APIView):
+    """The handover's proof, recorded by the fleet's side (internal), not by the business."""
+
+    required_scopes = {"POST": SERVICE}
+
     @extend_schema(
         request=ConfirmationSerializer, responses=DeliverySerializer, operation_id="confirm"
     )
@@ -160,8 +223,11 @@ class ConfirmationsView(APIView):
 
 
 class NotifyMeRequestsView(APIView):
+    required_scopes = {"POST": OWNER_WRITE}
+
     @extend_schema(request=NotifyMeSerializer, responses={204: None}, operation_id="notifyMe")
     def post(self, request: Request, delivery_id: str) -> Response:
+        _own_delivery(request, delivery_id)
         serializer = NotifyMeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.request_notification(delivery_id, serializer.request_record())
@@ -169,6 +235,8 @@ class NotifyMeRequestsView(APIView):
 
 
 class SummaryView(APIView):
+    required_scopes = {"GET": OWNER_READ}
+
     @extend_schema(
         parameters=[SummaryQuerySerializer],
         responses=SummarySerializer,
@@ -177,5 +245,6 @@ class SummaryView(APIView):
     def get(self, request: Request) -> Response:
         query = SummaryQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
+        require_owner(request, query.validated_data["owner_id"])
         count = selectors.owner_month_count(**query.validated_data)
         return Response(SummarySerializer({"count": count}).data)

@@ -63,8 +63,8 @@ def tracking_page(request: HttpRequest, delivery_id: str) -> HttpResponse:
         "closedStages": [stage.value for stage in CLOSED_STAGES],
         "urls": {
             "stream": reverse("delivery-stream", args=[delivery_id]),
-            "status": reverse("delivery-status", args=[delivery_id]),
-            "events": reverse("delivery-events", args=[delivery_id]),
+            "status": reverse("delivery-public-status", args=[delivery_id]),
+            "events": reverse("delivery-public-events", args=[delivery_id]),
         },
         "pollSeconds": settings.TRACKING_POLL_SECONDS,
     }

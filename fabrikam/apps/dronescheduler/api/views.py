@@ -6,6 +6,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from fabrikam.apps.accounts.permissions import (
+    BACK_OFFICE,
+    OWNER_READ,
+    SERVICE,
+    hide_unless_owner,
+    require_owner,
+)
 from fabrikam.apps.dronescheduler import selectors, services
 from fabrikam.apps.dronescheduler.api.serializers import (
     AssignmentRequestSerializer,
@@ -16,13 +23,23 @@ from fabrikam.apps.dronescheduler.api.serializers import (
     UtilizationQuerySerializer,
     UtilizationSerializer,
 )
+from fabrikam.apps.dronescheduler.exceptions import DroneDeliveryNotFound
 from fabrikam.apps.dronescheduler.models import Drone
 
 
 class DroneDeliveryView(APIView):
+    # Assignments are made, re-planned and released by the workflow only.
+    required_scopes = {"GET": OWNER_READ, "PUT": SERVICE, "PATCH": SERVICE, "DELETE": SERVICE}
+
     @extend_schema(responses=DroneDeliverySerializer, operation_id="getDroneDelivery")
     def get(self, request: Request, delivery_id: str) -> Response:
-        return Response(DroneDeliverySerializer(selectors.get_drone_delivery(delivery_id)).data)
+        assignment = selectors.get_drone_delivery(delivery_id)
+        hide_unless_owner(
+            request,
+            assignment.owner_id,
+            DroneDeliveryNotFound(f"No drone is assigned to delivery {delivery_id}."),
+        )
+        return Response(DroneDeliverySerializer(assignment).data)
 
     @extend_schema(
         request=AssignmentRequestSerializer,
@@ -50,6 +67,8 @@ class DroneDeliveryView(APIView):
 
 
 class UtilizationView(APIView):
+    required_scopes = {"GET": OWNER_READ}
+
     @extend_schema(
         parameters=[UtilizationQuerySerializer],
         responses=UtilizationSerializer,
@@ -58,17 +77,20 @@ class UtilizationView(APIView):
     def get(self, request: Request) -> Response:
         query = UtilizationQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
+        require_owner(request, query.validated_data["ownerId"])
         start, end = query.window()
         totals = selectors.utilization(query.validated_data["ownerId"], start, end)
         return Response(UtilizationSerializer(totals).data)
 
 
 class DroneListView(ListAPIView):
+    required_scopes = {"GET": BACK_OFFICE}
     serializer_class = DroneSerializer
     queryset = Drone.objects.order_by("id")
 
 
 class DroneDetailView(RetrieveAPIView):
+    required_scopes = {"GET": BACK_OFFICE}
     serializer_class = DroneSerializer
     queryset = Drone.objects.all()
     lookup_url_kwarg = "drone_id"

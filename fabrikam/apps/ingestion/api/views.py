@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from fabrikam.apps.accounts.permissions import OWNER_WRITE, require_owner
 from fabrikam.apps.ingestion import messages, services, tracecontext
 from fabrikam.apps.ingestion.api.serializers import (
     DeliveryIdSerializer,
@@ -124,6 +125,8 @@ class JsonBodyView(APIView):
 
 
 class DeliveryRequestsView(JsonBodyView):
+    required_scopes = {"POST": OWNER_WRITE}
+
     @extend_schema(
         summary="Request a delivery",
         description=(
@@ -148,6 +151,7 @@ class DeliveryRequestsView(JsonBodyView):
         )
         serializer = DeliveryRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        require_owner(request, serializer.validated_data["ownerId"])
         delivery_id = services.request_delivery(
             serializer.validated_data, _trace(request), idempotency_key=key
         )
@@ -173,6 +177,8 @@ def _operation_schema(
 
 
 class DeliveryRequestView(JsonBodyView):
+    required_scopes = {"PATCH": OWNER_WRITE, "DELETE": OWNER_WRITE}
+
     @_operation_schema(
         "Reschedule a delivery",
         "Queues new pickup/drop-off locations or times.",
@@ -182,6 +188,7 @@ class DeliveryRequestView(JsonBodyView):
     )
     def patch(self, request: Request, deliveryId: str) -> Response:  # the contract's path name
         delivery_id = _valid(DeliveryIdSerializer, "deliveryId", deliveryId)
+        services.require_own_delivery(delivery_id, request.user)
         serializer = RescheduleSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.reschedule_delivery(delivery_id, serializer.validated_data, _trace(request))
@@ -192,6 +199,7 @@ class DeliveryRequestView(JsonBodyView):
     )
     def delete(self, request: Request, deliveryId: str) -> Response:
         delivery_id = _valid(DeliveryIdSerializer, "deliveryId", deliveryId)
+        services.require_own_delivery(delivery_id, request.user)
         services.cancel_delivery(delivery_id, _trace(request))
         return _accepted(delivery_id, messages.CANCEL)
 

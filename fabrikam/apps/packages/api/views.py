@@ -7,6 +7,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from fabrikam.apps.accounts.permissions import (
+    OWNER_READ,
+    SERVICE,
+    hide_unless_owner,
+    require_owner,
+)
 from fabrikam.apps.packages import selectors, services
 from fabrikam.apps.packages.api.serializers import (
     PackageSerializer,
@@ -14,12 +20,20 @@ from fabrikam.apps.packages.api.serializers import (
     SummaryQuerySerializer,
     SummarySerializer,
 )
+from fabrikam.apps.packages.exceptions import PackageNotFound
 
 
 class PackageView(APIView):
+    # Packages are written by the workflow only.
+    required_scopes = {"GET": OWNER_READ, "PUT": SERVICE, "PATCH": SERVICE}
+
     @extend_schema(responses=PackageSerializer, operation_id="getPackage")
     def get(self, request: Request, package_id: str) -> Response:
-        return Response(PackageSerializer(selectors.get_package(package_id)).data)
+        package = selectors.get_package(package_id)
+        hide_unless_owner(
+            request, package.owner_id, PackageNotFound(f"There is no package {package_id}.")
+        )
+        return Response(PackageSerializer(package).data)
 
     @extend_schema(
         request=PackageWriteSerializer,
@@ -46,6 +60,8 @@ class PackageView(APIView):
 
 
 class OwnerSummaryView(APIView):
+    required_scopes = {"GET": OWNER_READ}
+
     @extend_schema(
         parameters=[
             OpenApiParameter("year", OpenApiTypes.INT, description="UTC year of registration"),
@@ -55,6 +71,7 @@ class OwnerSummaryView(APIView):
         operation_id="getPackageSummary",
     )
     def get(self, request: Request, owner_id: str) -> Response:
+        require_owner(request, owner_id)
         query = request.query_params.copy()
         query["ownerId"] = owner_id
         serializer = SummaryQuerySerializer(data=query)

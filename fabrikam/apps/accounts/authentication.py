@@ -1,0 +1,62 @@
+"""DRF authentication: `Authorization: Bearer <JWT>` → a `Principal` in `request.user`.
+
+No header leaves the request anonymous (public endpoints answer it; the others say 401). A header
+that is not a valid token is a 401 whatever the endpoint. A valid token from a client that is not
+registered to an active business is a 403, unless its scopes act for every business (admin,
+internal), which Entra grants by app-role assignment.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.request import Request
+
+from fabrikam.apps.accounts import selectors, tokens
+from fabrikam.apps.accounts.principal import Principal
+from fabrikam.apps.accounts.tokens import Claims
+
+logger = logging.getLogger(__name__)
+
+
+class KeysUnavailable(exceptions.APIException):
+    status_code = 503
+    default_detail = "Tokens cannot be checked right now (the issuer's keys are unreachable)."
+    default_code = "token_keys_unavailable"
+
+
+class BearerTokenAuthentication(BaseAuthentication):
+    def authenticate(self, request: Request) -> tuple[Principal, Claims] | None:
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        if not header:
+            return None
+        kind, _, token = header.partition(" ")
+        token = token.strip()
+        if kind.lower() != "bearer" or not token:
+            raise exceptions.AuthenticationFailed("Send the token as: Authorization: Bearer <JWT>.")
+        try:
+            claims = tokens.validate(token)
+        except tokens.InvalidToken as exc:
+            raise exceptions.AuthenticationFailed(f"The bearer token is invalid: {exc}.") from None
+        except tokens.KeysUnavailable as exc:
+            logger.error("cannot validate tokens: %s", exc)
+            raise KeysUnavailable() from None
+        return principal_for(claims), claims
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="fabrikam"'
+
+
+def principal_for(claims: Claims) -> Principal:
+    principal = Principal(claims.subject, claims.client_id, claims.scopes)
+    if principal.acts_for_every_owner:
+        return principal
+    owner_id = selectors.client_owner(claims.client_id) if claims.client_id else None
+    if owner_id is None:
+        raise exceptions.PermissionDenied(
+            f"The client {claims.client_id or '(no azp/appid claim)'} is not registered to an "
+            "active business: a Fabrikam admin adds it under Business accounts → API clients."
+        )
+    return Principal(claims.subject, claims.client_id, claims.scopes, owner_id)

@@ -1,0 +1,90 @@
+"""Counting hits in a fixed time window, in Redis, atomically across every process and pod.
+
+One Lua call increments the window's counter and starts its expiry on the first hit, so two
+processes never both see "one left". A window allows at most `limit` hits; at its edges a burst
+can reach twice that over one period, which is acceptable for abuse protection.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django_redis import get_redis_connection
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+_HIT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
+return {count, ttl}
+"""
+_PEEK = """
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+return {count, redis.call('PTTL', KEYS[1])}
+"""
+
+
+@dataclass(frozen=True)
+class Rate:
+    limit: int
+    seconds: int
+
+
+@dataclass(frozen=True)
+class Count:
+    hits: int
+    retry_after: float  # seconds until the window ends
+
+
+def parse_rate(setting: str, value: str) -> Rate:
+    """ "100/minute" (second, minute, hour, day; only the first letter counts, as in DRF)."""
+    count, _, period = value.partition("/")
+    try:
+        limit = int(count)
+        seconds = PERIODS[period.strip()[:1].lower()]
+    except (ValueError, KeyError):
+        raise ImproperlyConfigured(
+            f"{setting}={value!r}: use <count>/<second|minute|hour|day>, e.g. 600/minute"
+        ) from None
+    if limit < 1:
+        raise ImproperlyConfigured(f"{setting}={value!r}: the count must be at least 1")
+    return Rate(limit, seconds)
+
+
+def _key(name: str) -> str:
+    return f"{settings.REDIS_KEY_PREFIX}:ratelimit:{name}"
+
+
+def hit(name: str, seconds: int) -> Count | None:
+    """Count one hit of `name` in its window; None when Redis did not answer (callers let the
+    request through: a throttle must not turn a Redis blip into an outage)."""
+    try:
+        count, ttl = get_redis_connection("default").eval(_HIT, 1, _key(name), seconds * 1000)
+    except RedisError as exc:
+        logger.warning("rate limit %s not counted, Redis failed: %s", name, exc)
+        return None
+    return Count(int(count), max(int(ttl), 0) / 1000)
+
+
+def peek(name: str) -> Count | None:
+    try:
+        count, ttl = get_redis_connection("default").eval(_PEEK, 1, _key(name))
+    except RedisError as exc:
+        logger.warning("rate limit %s not read, Redis failed: %s", name, exc)
+        return None
+    return Count(int(count), max(int(ttl), 0) / 1000)
+
+
+def clear(name: str) -> None:
+    try:
+        get_redis_connection("default").delete(_key(name))
+    except RedisError as exc:
+        logger.warning("rate limit %s not cleared, Redis failed: %s", name, exc)
