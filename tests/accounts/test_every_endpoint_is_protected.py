@@ -50,3 +50,14 @@ def test_each_api_method_declares_who_may_call_it():
         undeclared += [(route, m) for m in methods if m not in getattr(view, "required_scopes", {})]
     assert undeclared == []
     assert public == PUBLIC
+
+
+def test_the_openapi_document_offers_the_bearer_scheme(anonymous_api):
+    response = anonymous_api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    schema = response.json()
+    assert schema["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    operations = {
+        op["operationId"]: op for path in schema["paths"].values() for op in path.values()
+    }
+    assert operations["getDelivery"]["security"] == [{"bearerAuth": []}]
+    assert {} in operations["getPublicDelivery"]["security"]  # callable without a token

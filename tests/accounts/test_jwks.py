@@ -18,6 +18,7 @@ from fabrikam.apps.accounts import signing_key, tokens
 from fabrikam.apps.accounts.jwks import JwksCache, UnknownKey
 from tests.accounts import forge
 from tests.accounts.conftest import client_with
+from tests.support.clock import FakeClock
 
 ISSUER = "https://login.microsoftonline.com/00000000-0000-0000-0000-0000000000aa/v2.0"
 AUDIENCE = "api://fabrikam-tests"
@@ -128,16 +129,8 @@ def test_with_no_keys_at_all_the_answer_is_503_not_401(tenant, redis_store):
     assert response["Content-Type"] == "application/problem+json"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_made_up_key_ids_do_not_make_us_hammer_the_issuer():
-    tenant, clock, fetched = Tenant(), Clock(), []
+    tenant, clock, fetched = Tenant(), FakeClock(), []
 
     def fetch(url: str, timeout: float) -> dict[str, Any]:
         fetched.append(clock.now)

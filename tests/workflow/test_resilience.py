@@ -17,15 +17,8 @@ from fabrikam.resilience import (
     CircuitOpen,
     backoff_delay,
 )
+from tests.support.clock import FakeClock
 from tests.support.faulty_proxy import Fault, FaultyProxy
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_the_breaker_opens_after_the_configured_consecutive_failures():

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from django.http import StreamingHttpResponse
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
@@ -105,44 +110,41 @@ class DeliveryOwnerView(APIView):
 
 class DeliveryStatusView(APIView):
     required_scopes = {"GET": OWNER_READ}
+    owner_only = True
 
     @extend_schema(responses=DeliveryStatusSerializer, operation_id="getDeliveryStatus")
     def get(self, request: Request, delivery_id: str) -> Response:
-        _own_delivery(request, delivery_id)
+        if self.owner_only:
+            _own_delivery(request, delivery_id)
         return Response(DeliveryStatusSerializer(selectors.delivery_status(delivery_id)).data)
 
 
 class DeliveryEventsView(APIView):
     required_scopes = {"GET": OWNER_READ}
+    owner_only = True
 
     @extend_schema(responses=DeliveryEventSerializer(many=True), operation_id="getDeliveryEvents")
     def get(self, request: Request, delivery_id: str) -> Response:
-        _own_delivery(request, delivery_id)
+        if self.owner_only:
+            _own_delivery(request, delivery_id)
         events = selectors.delivery_events(delivery_id)
         return Response(DeliveryEventSerializer(events, many=True).data)
 
 
-class PublicDeliveryStatusView(APIView):
+@extend_schema_view(get=extend_schema(operation_id="getPublicDeliveryStatus"))
+class PublicDeliveryStatusView(DeliveryStatusView):
     """The tracking page's status, when it polls instead of streaming: no owner data."""
 
     permission_classes = [AllowAny]
-
-    @extend_schema(responses=DeliveryStatusSerializer, operation_id="getPublicDeliveryStatus")
-    def get(self, request: Request, delivery_id: str) -> Response:
-        return Response(DeliveryStatusSerializer(selectors.delivery_status(delivery_id)).data)
+    owner_only = False
 
 
-class PublicDeliveryEventsView(APIView):
+@extend_schema_view(get=extend_schema(operation_id="getPublicDeliveryEvents"))
+class PublicDeliveryEventsView(DeliveryEventsView):
     """The tracking page's events, when it polls instead of streaming."""
 
     permission_classes = [AllowAny]
-
-    @extend_schema(
-        responses=DeliveryEventSerializer(many=True), operation_id="getPublicDeliveryEvents"
-    )
-    def get(self, request: Request, delivery_id: str) -> Response:
-        events = selectors.delivery_events(delivery_id)
-        return Response(DeliveryEventSerializer(events, many=True).data)
+    owner_only = False
 
 
 class DeliveryStreamView(APIView):

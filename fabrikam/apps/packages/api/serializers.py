@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from fabrikam.apps.common.serializers import CaseInsensitiveChoiceField
@@ -71,6 +72,7 @@ class SummaryQuerySerializer(serializers.Serializer):
         return attrs
 
 
+@extend_schema_serializer(component_name="PackageSummary")  # deliveries has a `Summary` too
 class SummarySerializer(serializers.Serializer):
     totalWeight = serializers.FloatField(source="total_weight")
     count = serializers.IntegerField()
