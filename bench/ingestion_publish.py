@@ -72,8 +72,12 @@ def run() -> None:
     from fabrikam.celery import app
     from tests.ingestion import broker
     from tests.ingestion.factories import DeliveryRequestFactory
+    from tests.support import auth
 
     client = APIClient(HTTP_HOST="127.0.0.1")
+    # An internal+admin token: the same as before authentication existed, plus one signature
+    # check; what a business token adds is bench/auth_overhead.py's subject.
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {auth.token()}")
     body = DeliveryRequestFactory()
     message = {"operation": "delivery", "deliveryId": "x" * 32, **body}
     queue = settings.DELIVERY_REQUESTS_QUEUE

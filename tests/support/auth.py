@@ -20,8 +20,9 @@ def headers(*granted: str, client_id: str = "tests") -> dict[str, str]:
     return {"Authorization": f"Bearer {token(*granted, client_id=client_id)}"}
 
 
-def api_client(*granted: str, client_id: str = "tests") -> APIClient:
-    """A DRF test client holding a token (all scopes unless `granted`)."""
-    client = APIClient()
+def api_client(*granted: str, client_id: str = "tests", **defaults: str) -> APIClient:
+    """A DRF test client holding a token (all scopes unless `granted`); `defaults` as for
+    APIClient (e.g. HTTP_HOST)."""
+    client = APIClient(**defaults)
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token(*granted, client_id=client_id)}")
     return client

@@ -67,7 +67,8 @@ def hit(name: str, seconds: int) -> Count | None:
     """Count one hit of `name` in its window; None when Redis did not answer (callers let the
     request through: a throttle must not turn a Redis blip into an outage)."""
     try:
-        count, ttl = get_redis_connection("default").eval(_HIT, 1, _key(name), seconds * 1000)
+        script = get_redis_connection("default").register_script(_HIT)  # EVALSHA, then EVAL
+        count, ttl = script(keys=[_key(name)], args=[seconds * 1000])
     except RedisError as exc:
         logger.warning("rate limit %s not counted, Redis failed: %s", name, exc)
         return None
@@ -76,7 +77,7 @@ def hit(name: str, seconds: int) -> Count | None:
 
 def peek(name: str) -> Count | None:
     try:
-        count, ttl = get_redis_connection("default").eval(_PEEK, 1, _key(name))
+        count, ttl = get_redis_connection("default").register_script(_PEEK)(keys=[_key(name)])
     except RedisError as exc:
         logger.warning("rate limit %s not read, Redis failed: %s", name, exc)
         return None

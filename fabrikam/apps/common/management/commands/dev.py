@@ -72,7 +72,7 @@ class Command(BaseCommand):
         return (
             "\nFabrikam Drone Delivery is running:\n"
             f"  API docs   {base}/api/docs/  (Authorize with a token, below)\n"
-            "  token      .venv/bin/python manage.py issue_token --owner contoso\n"
+            "  token      DEBUG=true .venv/bin/python manage.py issue_token --owner contoso\n"
             f"  admin      {base}/admin/{login}\n"
             f"  tracking   {base}/track/<deliveryId>  (POST /api/deliveryrequests returns the id)\n"
             f"  health     {base}/healthz/ready\n"
