@@ -61,3 +61,8 @@ def test_with_entra_configured_it_refuses_to_sign():
         pytest.raises(CommandError, match="Entra ID"),
     ):
         issue("--owner", "acme")
+
+
+def test_an_owner_id_the_api_would_not_accept_is_refused():
+    with pytest.raises(CommandError, match="letters, digits"):
+        issue("--owner", "not an id")
