@@ -78,6 +78,10 @@ param logRetentionInDays int = 30
 @description('Django SECRET_KEY, stored in Key Vault as django-secret-key.')
 param djangoSecretKey string
 
+// The API's Entra app registration (modules/api-app-registration.bicep)
+@description('Name of the API\'s app registration, unique in the tenant; its Application ID URI is api://<tenant id>/<name>.')
+param apiAppName string = 'fabrikam-api-${environmentName}'
+
 // Every role of the one image (fabrikam/roles.py) plus the migrate Job.
 var workloadRoles = [
   'ingestion'
@@ -120,6 +124,12 @@ var postgresRoles = [
   'admin'
   'scheduler'
   'migrate'
+]
+// The roles that call other services (the chart's `calls`): their service tokens carry the API's
+// `internal` app role.
+var internalCallerRoles = [
+  'workflow'
+  'scheduler'
 ]
 
 var keyVaultSecretNames = [
@@ -310,6 +320,20 @@ module postgres 'modules/postgres.bicep' = {
   }
 }
 
+// Who may call the API: tokens from this tenant for this app registration (see its module).
+module apiApp 'modules/api-app-registration.bicep' = {
+  scope: rg
+  name: 'api-app-registration'
+  params: {
+    uniqueName: apiAppName
+    displayName: 'Fabrikam Drone Delivery API (${environmentName})'
+    identifierUri: 'api://${tenant().tenantId}/${apiAppName}'
+    internalCallerPrincipalIds: [
+      for role in internalCallerRoles: workloadIdentity[indexOf(workloadRoles, role)].outputs.principalId
+    ]
+  }
+}
+
 // Connection settings the pods read from Key Vault (Secrets Store CSI driver). PostgreSQL, Redis and
 // Service Bus take Entra tokens from the pod's workload identity, so their URLs carry no password:
 // the PostgreSQL user is the role's identity name, the Redis user its principal id.
@@ -343,6 +367,9 @@ output serviceBusQueueName string = serviceBus.outputs.queueName
 output redisHostName string = redis.outputs.hostName
 output postgresHostName string = postgres.outputs.hostName
 output mongoClusterHostName string = mongo.outputs.hostName
+output apiClientId string = apiApp.outputs.clientId
+output apiApplicationIdUri string = apiApp.outputs.applicationIdUri
+output apiServiceTokenScope string = '${apiApp.outputs.applicationIdUri}/.default'
 output workloadIdentityClientIds object = {
   ingestion: workloadIdentity[indexOf(workloadRoles, 'ingestion')].outputs.clientId
   delivery: workloadIdentity[indexOf(workloadRoles, 'delivery')].outputs.clientId

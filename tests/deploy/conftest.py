@@ -25,6 +25,16 @@ ENVIRONMENTS = {
     "dev": (CHART / "values-dev.yaml",),
     "prod": (CHART / "values-prod.yaml",),
 }
+# The Bicep-fed values every real install passes; the chart refuses to render without them.
+BICEP_OUTPUTS = Path(__file__).parent / "fixtures" / "bicep-outputs.yaml"
+
+
+def values_args(env: str) -> list[str]:
+    """helm's --values arguments for an environment, after the Bicep-fed values."""
+    args = ["--values", str(BICEP_OUTPUTS)]
+    for values in ENVIRONMENTS[env]:
+        args += ["--values", str(values)]
+    return args
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -67,8 +77,7 @@ def render(helm):
         key = (env, *sets)
         if key not in cache:
             args = [helm, "template", RELEASE, str(CHART), "--namespace", NAMESPACE]
-            for values in ENVIRONMENTS[env]:
-                args += ["--values", str(values)]
+            args += values_args(env)
             for s in sets:
                 args += ["--set", s]
             out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
@@ -84,8 +93,7 @@ def render_fails(helm):
 
     def _render_fails(env: str = "default", *sets: str) -> str:
         args = [helm, "template", RELEASE, str(CHART), "--namespace", NAMESPACE]
-        for values in ENVIRONMENTS[env]:
-            args += ["--values", str(values)]
+        args += values_args(env)
         for s in sets:
             args += ["--set", s]
         result = subprocess.run(args, capture_output=True, text=True)

@@ -6,16 +6,14 @@ import subprocess
 
 import pytest
 
-from tests.deploy.conftest import CHART, ENVIRONMENTS
+from tests.deploy.conftest import CHART, ENVIRONMENTS, values_args
 
 pytestmark = pytest.mark.helm
 
 
 @pytest.mark.parametrize("env_name", sorted(ENVIRONMENTS))
 def test_helm_lint_is_clean(helm, env_name):
-    args = [helm, "lint", "--strict", str(CHART)]
-    for values in ENVIRONMENTS[env_name]:
-        args += ["--values", str(values)]
+    args = [helm, "lint", "--strict", str(CHART), *values_args(env_name)]
     result = subprocess.run(args, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 chart(s) failed" in result.stdout

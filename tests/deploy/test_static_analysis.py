@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from tests.deploy.conftest import CHART, ENVIRONMENTS, NAMESPACE, RELEASE, ROOT
+from tests.deploy.conftest import CHART, NAMESPACE, RELEASE, ROOT, values_args
 from tests.support.tools import require_tool
 
 DOCKERFILE = ROOT / "Dockerfile"
@@ -66,9 +66,7 @@ def run_checkov(checkov: str, path, framework: str) -> dict:
 @pytest.mark.helm
 @pytest.mark.parametrize("env_name", ["dev", "prod"])
 def test_checkov_passes_on_the_rendered_chart(helm, checkov, tmp_path, env_name):
-    args = [helm, "template", RELEASE, str(CHART), "--namespace", NAMESPACE]
-    for values in ENVIRONMENTS[env_name]:
-        args += ["--values", str(values)]
+    args = [helm, "template", RELEASE, str(CHART), "--namespace", NAMESPACE, *values_args(env_name)]
     rendered = tmp_path / f"{env_name}.yaml"
     rendered.write_text(subprocess.run(args, check=True, capture_output=True, text=True).stdout)
     report = run_checkov(checkov, rendered, "kubernetes")

@@ -20,6 +20,9 @@ BICEP_OUTPUTS = {
     "applicationInsightsConnectionStringSecretName": (
         "azure.applicationInsightsConnectionStringSecretName"
     ),
+    "apiClientId": "azure.api.clientId",
+    "apiApplicationIdUri": "azure.api.applicationIdUri",
+    "apiServiceTokenScope": "azure.api.serviceTokenScope",
 }
 KEY_VAULT_SECRETS = {
     "SECRET_KEY": "django-secret-key",

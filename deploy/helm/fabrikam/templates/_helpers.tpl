@@ -37,16 +37,19 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version | replace 
 {{- $az := .root.Values.azure -}}
 {{- if and (eq .env "APPLICATIONINSIGHTS_CONNECTION_STRING") $az.applicationInsightsConnectionStringSecretName -}}
 {{- $az.applicationInsightsConnectionStringSecretName -}}
+{{- else if eq .env "AUTH_SIGNING_KEY" -}}
+{{- required "auth.mode local needs auth.local.signingKeySecretName, the Key Vault secret holding the PEM signing key" .root.Values.auth.local.signingKeySecretName -}}
 {{- else -}}
 {{- required (printf "azure.keyVault.secrets.%s is not set" .env) (get $az.keyVault.secrets .env) -}}
 {{- end -}}
 {{- end }}
 
-{{/* Env var names of the secrets a workload mounts: common ones plus one per store.
-     ctx: dict "root" $ "stores" list. Output: a JSON list. */}}
+{{/* Env var names of the secrets a workload mounts: common ones, one per store, and the token
+     signing key when auth.mode is local. ctx: dict "root" $ "stores" list. Output: a JSON list. */}}
 {{- define "fabrikam.secretEnvs" -}}
 {{- $names := list -}}
 {{- range .root.Values.commonSecrets }}{{ $names = append $names . }}{{ end -}}
+{{- if eq .root.Values.auth.mode "local" }}{{ $names = append $names "AUTH_SIGNING_KEY" }}{{ end -}}
 {{- range .stores -}}
 {{- $store := required (printf "stores.%s is not defined" .) (get $.root.Values.stores .) -}}
 {{- $names = append $names $store.secret -}}
@@ -94,11 +97,74 @@ seccompProfile:
 - name: SERVICE_URL_{{ upper . }}
   value: {{ printf "http://%s:%v" (include "fabrikam.name" (dict "root" $.root "role" .)) $.root.Values.service.port | quote }}
 {{- end }}
+{{- $security := include "fabrikam.securityEnv" . | fromJson }}
 {{- $env := merge (deepCopy (default dict .env)) (deepCopy .root.Values.commonEnv) }}
+{{- range $name := keys $env }}
+{{- if has $name (include "fabrikam.securityEnvNames" $ | fromJsonArray) }}
+{{- fail (printf "%s (in commonEnv or the %s env) is derived by the chart: set the auth, throttle or ingress values instead" $name $.role) }}
+{{- end }}
+{{- end }}
+{{- $env = merge $env $security }}
 {{- range $name := keys $env | sortAlpha }}
 - name: {{ $name }}
   value: {{ get $env $name | toString | quote }}
 {{- end }}
+{{- end }}
+
+{{/* Every variable fabrikam.securityEnv may set, whether or not it sets it for a given workload. */}}
+{{- define "fabrikam.securityEnvNames" -}}
+{{- list "AUTH_ENTRA_TENANT_ID" "AUTH_AUDIENCE" "AUTH_SERVICE_TOKEN_SCOPE" "AUTH_SIGNING_KEY"
+      "AUTH_SIGNING_KEY_FILE" "ALLOWED_HOSTS" "TRUST_X_FORWARDED_PROTO" "TRUSTED_PROXY_COUNT"
+      "THROTTLE_CLIENT_RATE" "THROTTLE_IP_RATE" "CSRF_TRUSTED_ORIGINS" | toJson -}}
+{{- end }}
+
+{{/* Security settings of one workload (fabrikam/settings.py, "Security"), as a JSON map.
+     Every workload: the token issuer and audience (entra), or the signing key file (local, through
+     fabrikam.secretEnvs). Roles that call others: the scope of their service token (entra).
+     HTTP roles: the hosts they answer (the ingress host when routed, their Service name when
+     another role calls them), proxy trust only when routed, throttle rates.
+     ctx: dict "root" $ "role" name "kind" http|worker|beat (absent for the migration Job) "calls" list */}}
+{{- define "fabrikam.securityEnv" -}}
+{{- $v := .root.Values }}
+{{- $env := dict }}
+{{- if eq $v.auth.mode "entra" }}
+{{- if not $v.azure.tenantId }}
+{{- fail "auth.mode entra needs azure.tenantId, the tenant that issues the tokens (Bicep output tenantId); or set auth.mode local" }}
+{{- end }}
+{{- if not $v.azure.api.clientId }}
+{{- fail "auth.mode entra needs azure.api.clientId, the audience of the API's tokens (Bicep output apiClientId)" }}
+{{- end }}
+{{- $_ := set $env "AUTH_ENTRA_TENANT_ID" $v.azure.tenantId }}
+{{- $_ = set $env "AUTH_AUDIENCE" (compact (list $v.azure.api.clientId $v.azure.api.applicationIdUri) | join ",") }}
+{{- if .calls }}
+{{- if not $v.azure.api.serviceTokenScope }}
+{{- fail (printf "roles.%s calls other services: auth.mode entra needs azure.api.serviceTokenScope (Bicep output apiServiceTokenScope)" .role) }}
+{{- end }}
+{{- $_ = set $env "AUTH_SERVICE_TOKEN_SCOPE" $v.azure.api.serviceTokenScope }}
+{{- end }}
+{{- else if ne $v.auth.mode "local" }}
+{{- fail (printf "auth.mode must be entra or local, not %v" $v.auth.mode) }}
+{{- end }}
+{{- if eq (default "" .kind) "http" }}
+{{- $routed := has .role (include "fabrikam.routedRoles" .root | fromJsonArray) }}
+{{- $hosts := list }}
+{{- if $routed }}{{ $hosts = append $hosts $v.ingress.host }}{{ end }}
+{{- range $other, $cfg := $v.roles }}
+{{- if and $cfg.enabled (has $.role (default list $cfg.calls)) }}
+{{- $hosts = append $hosts (include "fabrikam.name" (dict "root" $.root "role" $.role)) }}
+{{- end }}
+{{- end }}
+{{- $hosts = concat $hosts (default list (get $v.roles .role).extraAllowedHosts) | uniq }}
+{{- with $hosts }}{{ $_ := set $env "ALLOWED_HOSTS" (join "," .) }}{{ end }}
+{{- $_ := set $env "TRUST_X_FORWARDED_PROTO" (ternary "true" "false" $routed) }}
+{{- $_ = set $env "TRUSTED_PROXY_COUNT" (ternary (toString $v.ingress.trustedProxyCount) "0" $routed) }}
+{{- if $routed }}
+{{- $_ = set $env "CSRF_TRUSTED_ORIGINS" (printf "https://%s" $v.ingress.host) }}
+{{- end }}
+{{- $_ = set $env "THROTTLE_CLIENT_RATE" $v.throttle.clientRate }}
+{{- $_ = set $env "THROTTLE_IP_RATE" $v.throttle.ipRate }}
+{{- end }}
+{{- toJson $env }}
 {{- end }}
 
 {{- define "fabrikam.envFrom" -}}
@@ -153,4 +219,13 @@ azure.workload.identity/tenant-id: {{ . | quote }}
 {{- end }}
 {{- end }}
 {{- toJson $routes }}
+{{- end }}
+
+{{/* The roles the ingress (or gateway) routes to, as a JSON list; empty when it is disabled. */}}
+{{- define "fabrikam.routedRoles" -}}
+{{- $roles := list }}
+{{- if .Values.ingress.enabled }}
+{{- range (include "fabrikam.publicRoutes" . | fromJsonArray) }}{{ $roles = append $roles .role }}{{ end }}
+{{- end }}
+{{- $roles | uniq | toJson }}
 {{- end }}
