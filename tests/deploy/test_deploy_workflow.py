@@ -267,3 +267,19 @@ def test_every_role_the_pipeline_rolls_is_a_role_of_the_chart():
     assert set(json.loads(all_roles[1])) == ROLE_NAMES
     paths = next(s for s in changes if s.get("id") == "filter")["with"]["filters"]
     assert set(yaml.safe_load(paths)) - {"shared", "infrastructure"} == ROLE_NAMES
+
+
+def test_the_pipeline_pushes_the_repository_the_chart_pulls():
+    repository = values()["image"]["repository"]
+    scripts = [
+        step.get("run", "")
+        for workflow in (CI_CD, DEPLOY_ENVIRONMENT)
+        for job in yaml.safe_load(workflow.read_text())["jobs"].values()
+        for step in job.get("steps", [])
+    ]
+    built = [m for s in scripts for m in re.findall(r'az acr build .*--image "([^":]+):', s)]
+    assert built == [repository]
+    # The build's --image, and the promotion's --source and --image.
+    named = [m for s in scripts for m in re.findall(r'--(?:source "\$SOURCE/|image ")([^":]+):', s)]
+    assert len(named) == 3
+    assert set(named) == {repository}
