@@ -283,3 +283,13 @@ def test_the_pipeline_pushes_the_repository_the_chart_pulls():
     named = [m for s in scripts for m in re.findall(r'--(?:source "\$SOURCE/|image ")([^":]+):', s)]
     assert len(named) == 3
     assert set(named) == {repository}
+
+
+def test_the_workflow_deploys_with_the_helm_the_tests_render_with():
+    pinned = re.search(
+        r'HELM_VERSION="\$\{HELM_VERSION:-(v[0-9.]+)\}"',
+        (ROOT / ".ci" / "install-helm.sh").read_text(),
+    )
+    assert pinned, ".ci/install-helm.sh pins a helm version"
+    setups = [s for s in deploy_job()["steps"] if s.get("uses", "").startswith("azure/setup-helm@")]
+    assert [s.get("with", {}).get("version") for s in setups] == [pinned[1]]
