@@ -22,13 +22,47 @@ app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version | replace "+" "_" }}
 {{- end }}
 
+{{/* The image reference of one workload. ctx: dict "root" $ "override" map, the workload's own
+     `image` block (roles.<role>.image or migration.image; may be absent). Its digest, else its
+     tag, replaces the global image.digest/image.tag; with neither set the global image is used
+     (digest, else tag, else the chart's appVersion). Registry and repository are always the
+     global ones: every role runs the same image, only at different versions during a rollout. */}}
 {{- define "fabrikam.image" -}}
-{{- $img := .Values.image -}}
+{{- $img := .root.Values.image -}}
+{{- $own := default dict .override -}}
 {{- $repo := ternary (printf "%s/%s" $img.registry $img.repository) $img.repository (ne $img.registry "") -}}
-{{- if $img.digest -}}
-{{- printf "%s@%s" $repo $img.digest -}}
+{{- if $own.digest -}}
+{{- printf "%s@%s" $repo (toString $own.digest) -}}
+{{- else if $own.tag -}}
+{{- printf "%s:%s" $repo (toString $own.tag) -}}
+{{- else if $img.digest -}}
+{{- printf "%s@%s" $repo (toString $img.digest) -}}
 {{- else -}}
-{{- printf "%s:%s" $repo (default .Chart.AppVersion $img.tag) -}}
+{{- printf "%s:%s" $repo (toString (default .root.Chart.AppVersion $img.tag)) -}}
+{{- end -}}
+{{- end }}
+
+{{/* The migration Job's image: migration.image (digest, else tag) when set; otherwise the image
+     every enabled role runs. Migrations must run with the newest code being deployed: its
+     migrations include every earlier one, and an older image would leave the schema short of what
+     the new pods need (running a newer image's migrations under older pods is the usual rolling-
+     update contract: migrations stay backward compatible). Tags are commit hashes, so the chart
+     cannot tell which of several role images is newest: the deploy pipeline sets migration.image.tag
+     to the tag it rolls out, and when roles run different images without it the chart refuses. */}}
+{{- define "fabrikam.migrationImage" -}}
+{{- $own := default dict .Values.migration.image -}}
+{{- if or $own.digest $own.tag -}}
+{{- include "fabrikam.image" (dict "root" . "override" $own) -}}
+{{- else -}}
+{{- $images := list -}}
+{{- range $role, $cfg := .Values.roles -}}
+{{- if $cfg.enabled }}{{ $images = append $images (include "fabrikam.image" (dict "root" $ "override" $cfg.image)) }}{{ end -}}
+{{- end -}}
+{{- $images = $images | uniq | sortAlpha -}}
+{{- if gt (len $images) 1 -}}
+{{- fail (printf "roles run different images (%s): set migration.image.tag (or .digest) to the newest of them, the code whose migrations the schema needs" (join ", " $images)) -}}
+{{- end -}}
+{{- if $images }}{{ first $images }}{{ else }}{{ include "fabrikam.image" (dict "root" .) }}{{ end -}}
 {{- end -}}
 {{- end }}
 
