@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from rest_framework import status
 
 from fabrikam.problems import Conflict, DomainError, NotFound
@@ -11,6 +13,10 @@ class NoDroneAvailable(Conflict):
 class DroneDeliveryNotFound(NotFound):
     title = "Drone delivery not found"
     slug = "drone-delivery-not-found"
+
+    @classmethod
+    def unassigned(cls, delivery_id: str) -> DroneDeliveryNotFound:
+        return cls(f"No drone is assigned to delivery {delivery_id}.")
 
 
 class DroneNotFound(NotFound):

@@ -85,7 +85,7 @@ def get_drone_delivery(delivery_id: str) -> DroneDelivery:
         .first()
     )
     if found is None:
-        raise DroneDeliveryNotFound(f"No drone is assigned to delivery {delivery_id}.")
+        raise DroneDeliveryNotFound.unassigned(delivery_id)
     return found
 
 

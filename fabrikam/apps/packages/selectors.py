@@ -21,7 +21,7 @@ def get_package(package_id: str) -> Package:
     try:
         return Package.objects.get(id=package_id)
     except Package.DoesNotExist:
-        raise PackageNotFound(f"There is no package {package_id}.") from None
+        raise PackageNotFound.of(package_id) from None
 
 
 def owner_packages(

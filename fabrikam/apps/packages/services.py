@@ -23,4 +23,4 @@ def update_package(package_id: str, fields: dict[str, Any]) -> None:
     """Change some fields of package `package_id` (PATCH) in one write."""
     updated = Package.objects.filter(id=package_id).update(**fields, updated_at=timezone.now())
     if not updated:
-        raise PackageNotFound(f"There is no package {package_id}.")
+        raise PackageNotFound.of(package_id)

@@ -37,7 +37,7 @@ class DroneDeliveryView(APIView):
         hide_unless_owner(
             request,
             assignment.owner_id,
-            DroneDeliveryNotFound(f"No drone is assigned to delivery {delivery_id}."),
+            DroneDeliveryNotFound.unassigned(delivery_id),
         )
         return Response(DroneDeliverySerializer(assignment).data)
 

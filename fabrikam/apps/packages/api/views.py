@@ -30,9 +30,7 @@ class PackageView(APIView):
     @extend_schema(responses=PackageSerializer, operation_id="getPackage")
     def get(self, request: Request, package_id: str) -> Response:
         package = selectors.get_package(package_id)
-        hide_unless_owner(
-            request, package.owner_id, PackageNotFound(f"There is no package {package_id}.")
-        )
+        hide_unless_owner(request, package.owner_id, PackageNotFound.of(package_id))
         return Response(PackageSerializer(package).data)
 
     @extend_schema(
