@@ -2,7 +2,8 @@
 
 Given as AUTH_SIGNING_KEY (PEM, or AUTH_SIGNING_KEY_FILE from a Key Vault mount). With DEBUG and no
 key, one is generated once into DATA_DIR, so every process of `make run` signs and validates with
-the same key. Its public half, as a JWKS, is what validation uses when no AUTH_JWKS_URL is set.
+the same key. Its public half, as a JWKS (`jwks_of`), is what validation uses when no AUTH_JWKS_URL
+is set.
 """
 
 from __future__ import annotations
@@ -31,8 +32,10 @@ def generate_pem() -> str:
     ).decode()
 
 
-def _debug_key_pem() -> str:
-    path = Path(settings.DATA_DIR) / "auth" / "signing-key.pem"
+@lru_cache(maxsize=4)
+def _debug_key_pem(data_dir: str) -> str:
+    """Read once per process: every token issued or checked needs it."""
+    path = Path(data_dir) / "auth" / "signing-key.pem"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         draft = path.with_name(f".{path.name}.{os.getpid()}")
@@ -51,7 +54,7 @@ def configured_pem() -> str:
     if settings.AUTH_SIGNING_KEY:
         return settings.AUTH_SIGNING_KEY
     if settings.DEBUG:
-        return _debug_key_pem()
+        return _debug_key_pem(str(settings.DATA_DIR))
     raise ImproperlyConfigured(
         "AUTH_SIGNING_KEY is not set: local tokens need a PEM RSA private key "
         "(or use Entra ID tokens: AUTH_ENTRA_TENANT_ID)"
@@ -94,5 +97,6 @@ def key_id() -> str:
     return _jwk_of(configured_pem())["kid"]
 
 
-def local_jwks() -> dict[str, Any]:
-    return {"keys": [dict(_jwk_of(configured_pem()))]}
+def jwks_of(pem: str) -> dict[str, Any]:
+    """The JWKS that checks tokens signed with `pem`."""
+    return {"keys": [dict(_jwk_of(pem))]}

@@ -64,7 +64,7 @@ def _key(kid: str) -> PyJWK:
 
 @lru_cache(maxsize=4)
 def _local_keys(pem: str) -> dict[str, PyJWK]:
-    return {key.key_id: key for key in PyJWKSet.from_dict(signing_key.local_jwks()).keys}
+    return {key.key_id: key for key in PyJWKSet.from_dict(signing_key.jwks_of(pem)).keys}
 
 
 def _scopes(payload: dict[str, Any]) -> frozenset[str]:
