@@ -13,12 +13,6 @@ from tests.support import auth
 BUSINESS_SCOPES = (scopes.READ, scopes.WRITE)
 
 
-def client_with(token: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return client
-
-
 @pytest.fixture
 def business_api(db) -> Callable[..., APIClient]:
     """An API client of a registered business (created on first use), holding a token with
@@ -26,6 +20,6 @@ def business_api(db) -> Callable[..., APIClient]:
 
     def make(owner_id: str, *granted: str) -> APIClient:
         client = ApiClientFactory(business__owner_id=owner_id)
-        return client_with(auth.token(*(granted or BUSINESS_SCOPES), client_id=client.client_id))
+        return auth.api_client(*(granted or BUSINESS_SCOPES), client_id=client.client_id)
 
     return make

@@ -10,9 +10,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from tests.accounts import forge
-from tests.accounts.conftest import client_with
 from tests.accounts.factories import ApiClientFactory
 from tests.support import auth
+from tests.support.auth import client_with
 
 PROTECTED = [
     ("get", "/api/deliveries/d-1"),
@@ -101,7 +101,7 @@ def test_the_error_never_repeats_the_token(db):
 
 
 def test_a_valid_token_of_an_unregistered_client_is_403(db, redis_store):
-    response = client_with(auth.token("deliveries.read", client_id="nobody")).get(
+    response = auth.api_client("deliveries.read", client_id="nobody").get(
         "/api/deliveries/summary?ownerId=acme&year=2026&month=12"
     )
     assert response.status_code == 403
@@ -111,7 +111,7 @@ def test_a_valid_token_of_an_unregistered_client_is_403(db, redis_store):
 @pytest.mark.parametrize("switched_off", ["client", "business"])
 def test_switching_a_client_or_its_business_off_refuses_its_tokens(db, redis_store, switched_off):
     client = ApiClientFactory(business__owner_id="acme")
-    api = client_with(auth.token("deliveries.read", client_id=client.client_id))
+    api = auth.api_client("deliveries.read", client_id=client.client_id)
     summary = "/api/deliveries/summary?ownerId=acme&year=2026&month=12"
     assert api.get(summary).status_code == 200
 

@@ -10,8 +10,8 @@ from django.test import override_settings
 
 from fabrikam.apps.accounts import tokens
 from fabrikam.apps.accounts.models import ApiClient
-from tests.accounts.conftest import client_with
 from tests.accounts.factories import ApiClientFactory
+from tests.support.auth import client_with
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from django.test import override_settings
 from fabrikam.apps.accounts import signing_key, tokens
 from fabrikam.apps.accounts.jwks import JwksCache, UnknownKey
 from tests.accounts import forge
-from tests.accounts.conftest import client_with
+from tests.support.auth import client_with
 from tests.support.clock import FakeClock
 
 ISSUER = "https://login.microsoftonline.com/00000000-0000-0000-0000-0000000000aa/v2.0"

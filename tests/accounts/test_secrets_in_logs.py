@@ -7,8 +7,8 @@ import logging
 import pytest
 
 from tests.accounts import forge
-from tests.accounts.conftest import client_with
 from tests.support import auth
+from tests.support.auth import client_with
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,6 @@ import pytest
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from tests.accounts.conftest import client_with
 from tests.support import auth
 
 SUMMARY = "/api/deliveries/summary?ownerId={owner}&year=2026&month=12"
@@ -72,6 +71,6 @@ def _rest_framework() -> dict:
 
 @override_settings(THROTTLE_CLIENT_RATE="2/minute", THROTTLE_IP_RATE="2/minute")
 def test_the_services_own_calls_are_not_throttled(redis_store):
-    internal = client_with(auth.token("internal"))
+    internal = auth.api_client("internal")
     for _ in range(5):
         assert internal.get("/api/deliveries/public/nope").status_code == 404

@@ -20,9 +20,13 @@ def headers(*granted: str, client_id: str = "tests") -> dict[str, str]:
     return {"Authorization": f"Bearer {token(*granted, client_id=client_id)}"}
 
 
-def api_client(*granted: str, client_id: str = "tests", **defaults: str) -> APIClient:
-    """A DRF test client holding a token (all scopes unless `granted`); `defaults` as for
-    APIClient (e.g. HTTP_HOST)."""
+def client_with(bearer: str, **defaults: str) -> APIClient:
+    """A DRF test client sending `bearer` as its token; `defaults` as for APIClient (HTTP_HOST)."""
     client = APIClient(**defaults)
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token(*granted, client_id=client_id)}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {bearer}")
     return client
+
+
+def api_client(*granted: str, client_id: str = "tests", **defaults: str) -> APIClient:
+    """A DRF test client holding a token of ours (all scopes unless `granted`)."""
+    return client_with(token(*granted, client_id=client_id), **defaults)
