@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.support.local_stores import local_stores
 
 ROUNDS = 5
 
@@ -105,25 +105,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=1000)
     args = parser.parse_args()
-    data_dir = Path(tempfile.mkdtemp(prefix="fabrikam-bench-"))
-    os.environ.setdefault("DEBUG", "true")
-    os.environ.setdefault("FABRIKAM_DATA_DIR", str(data_dir))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fabrikam.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
-    redis_server = None
-    if not os.environ.get("REDIS_URL"):
-        from fabrikam import embedded_redis
-
-        print("starting an embedded Redis …", flush=True)
-        redis_server = embedded_redis.start(data_dir)
-        os.environ["REDIS_URL"] = embedded_redis.url_for(data_dir)
-    try:
+    with local_stores():
         run(args.requests)
-    finally:
-        if redis_server is not None:
-            redis_server.terminate()
-            redis_server.wait(10)
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -12,10 +12,8 @@ Runs on the embedded Redis unless REDIS_URL / CELERY_BROKER_URL point elsewhere 
 from __future__ import annotations
 
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -23,30 +21,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.support.local_stores import local_stores
+
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "400"))
 ROUNDS = 5
 
 
 def main() -> None:
-    data_dir = Path(tempfile.mkdtemp(prefix="fabrikam-bench-"))
-    os.environ.setdefault("DEBUG", "true")
-    os.environ.setdefault("FABRIKAM_DATA_DIR", str(data_dir))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fabrikam.settings")
     os.environ["DELIVERY_REQUESTS_QUEUE"] = f"bench-{uuid.uuid4().hex[:8]}"
-    redis_server = None
-    if not os.environ.get("REDIS_URL"):
-        from fabrikam import embedded_redis
-
-        print("starting an embedded Redis …", flush=True)
-        redis_server = embedded_redis.start(data_dir)
-        os.environ["REDIS_URL"] = embedded_redis.url_for(data_dir)
-    try:
+    with local_stores():
         run()
-    finally:
-        if redis_server is not None:
-            redis_server.terminate()
-            redis_server.wait(10)
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def timed(name: str, operation: Callable[[int], object]) -> float:
