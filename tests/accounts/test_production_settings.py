@@ -10,7 +10,8 @@ import sys
 
 from tests.support.live import ROOT
 
-# What the Helm chart sets (deploy/helm/fabrikam/values.yaml `env`), plus secrets from Key Vault.
+# A production configuration written out by hand, so this runs without helm. The chart's own,
+# rendered, is checked the same way in tests/deploy/test_chart_security.py.
 PRODUCTION = {
     "FABRIKAM_ROLE": "delivery",
     "ALLOWED_HOSTS": "fabrikam.example.com",

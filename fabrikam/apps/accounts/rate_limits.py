@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -44,6 +45,7 @@ class Count:
     retry_after: float  # seconds until the window ends
 
 
+@lru_cache(maxsize=16)  # every throttled request reads its rate
 def parse_rate(setting: str, value: str) -> Rate:
     """ "100/minute" (second, minute, hour, day; only the first letter counts, as in DRF)."""
     count, _, period = value.partition("/")
