@@ -5,10 +5,7 @@ part of the flow this machine cannot reach); everything from the fetch on is the
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -19,6 +16,7 @@ from fabrikam.apps.accounts.jwks import JwksCache, UnknownKey
 from tests.accounts import forge
 from tests.support.auth import client_with
 from tests.support.clock import FakeClock
+from tests.support.http_server import QuietHandler, serving
 
 ISSUER = "https://login.microsoftonline.com/00000000-0000-0000-0000-0000000000aa/v2.0"
 AUDIENCE = "api://fabrikam-tests"
@@ -31,7 +29,6 @@ class Tenant:
         self.keys = [forge.another_key()]
         self.fetches = 0
         self.up = True
-        self.url = ""
 
     def jwks(self) -> dict[str, Any]:
         return {"keys": [signing_key.public_jwk(key) for key in self.keys]}
@@ -56,37 +53,26 @@ class Tenant:
 def tenant() -> Iterator[Tenant]:
     tenant = Tenant()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             tenant.fetches += 1
-            if not tenant.up:
-                self.send_response(503)
-                self.end_headers()
-                return
-            body = json.dumps(tenant.jwks()).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            if tenant.up:
+                self.send_json(200, tenant.jwks())
+            else:
+                self.send_empty(503)
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    tenant.url = f"http://127.0.0.1:{server.server_address[1]}/discovery/v2.0/keys"
-    with override_settings(
-        AUTH_JWKS_URL=tenant.url,
-        AUTH_ISSUER=[ISSUER],
-        AUTH_AUDIENCE=[AUDIENCE],
-        AUTH_JWKS_MIN_REFRESH_SECONDS=0,
+    with (
+        serving(Handler) as base,
+        override_settings(
+            AUTH_JWKS_URL=f"{base}/discovery/v2.0/keys",
+            AUTH_ISSUER=[ISSUER],
+            AUTH_AUDIENCE=[AUDIENCE],
+            AUTH_JWKS_MIN_REFRESH_SECONDS=0,
+        ),
     ):
         tokens._caches.clear()
         yield tenant
         tokens._caches.clear()
-    server.shutdown()
-    server.server_close()
 
 
 def status(token: str) -> int:

@@ -4,12 +4,12 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
 from fabrikam.apps.accounts import scopes, tokens
+from tests.support.http_server import QuietHandler, serving
 
 
 @dataclass
@@ -42,7 +42,7 @@ def _internal(authorization: str) -> bool:
 def tracking(settings) -> Iterator[TrackingRecorder]:
     recorder = TrackingRecorder()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             if recorder.hold is not None:
                 recorder.holding.set()
@@ -51,26 +51,15 @@ def tracking(settings) -> Iterator[TrackingRecorder]:
             if not _internal(self.headers.get("Authorization", "")):
                 # As the delivery service would: its tracking endpoint takes service tokens only.
                 recorder.unauthorized += 1
-                self.send_response(401)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                self.send_empty(401)
                 return
             if recorder.status < 300:
                 recorder.posts.append((self.path, body))
             else:
                 recorder.refused += 1
-            self.send_response(recorder.status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+            self.send_empty(recorder.status)
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    recorder.url = f"http://127.0.0.1:{server.server_address[1]}"
-    settings.SERVICE_URL_DELIVERY = recorder.url
-    yield recorder
-    server.shutdown()
-    server.server_close()
+    with serving(Handler) as url:
+        recorder.url = url
+        settings.SERVICE_URL_DELIVERY = url
+        yield recorder

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
 from fabrikam.http import PermanentError, ResiliencePolicy, ServiceClient, TransientError
@@ -19,6 +15,7 @@ from fabrikam.resilience import (
 )
 from tests.support.clock import FakeClock
 from tests.support.faulty_proxy import Fault, FaultyProxy
+from tests.support.http_server import QuietHandler, serving
 
 
 def test_the_breaker_opens_after_the_configured_consecutive_failures():
@@ -93,29 +90,19 @@ def test_retry_after_wins_when_longer():
     assert backoff_delay(1, base=0.1, cap=1, retry_after=7, rng=lambda: 1.0) == 7
 
 
-class OkHandler(BaseHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
-
+class OkHandler(QuietHandler):
     def _ok(self) -> None:
-        body = json.dumps({"ok": True}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self.send_json(200, {"ok": True})
 
     do_GET = do_PUT = _ok
 
 
 @pytest.fixture
 def upstream():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), OkHandler)
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    proxy = FaultyProxy(f"http://127.0.0.1:{server.server_address[1]}")
-    yield proxy
-    proxy.close()
-    server.shutdown()
+    with serving(OkHandler) as url:
+        proxy = FaultyProxy(url)
+        yield proxy
+        proxy.close()
 
 
 def client(proxy: FaultyProxy, delays: list[float], **policy: float) -> ServiceClient:
