@@ -1,0 +1,133 @@
+"""Slow clients and open tracking streams against `make run`'s shape (`manage.py dev`, one gunicorn
+worker with 4 threads here): neither holds a thread, so the API and the workflow's own calls to it
+keep answering. The full-size measurement (200 slow connections, 1,000 streams, p50/p99) is
+bench/slow_clients.py."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from tests.e2e.conftest import delivery_request
+from tests.support import auth
+from tests.support.live import free_port, manage, wait_until
+from tests.tracking.sse import events
+
+pytestmark = [pytest.mark.e2e, pytest.mark.redis]
+
+THREADS = 4  # GUNICORN_THREADS in system_env, with one worker
+SLOW_CLIENTS = 3 * THREADS
+STREAMS = 3 * THREADS
+
+
+@contextlib.contextmanager
+def slow_clients(port: int, count: int) -> Iterator[list[socket.socket]]:
+    """Connections that sent a request line and one header, and then nothing more."""
+    held = []
+    try:
+        for _ in range(count):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+            sock.sendall(b"GET /healthz/live HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            held.append(sock)
+        yield held
+    finally:
+        for sock in held:
+            sock.close()
+
+
+def still_open(sock: socket.socket) -> bool:
+    """True while the server has neither answered nor closed the connection."""
+    sock.setblocking(False)
+    try:
+        sock.recv(1, socket.MSG_PEEK)  # an answer, or b"" when closed
+    except BlockingIOError:
+        return True
+    finally:
+        sock.setblocking(True)
+    return False
+
+
+@pytest.fixture
+def system(live):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    # Slow clients are held for the whole test, not closed by the header deadline.
+    live.start("dev", ["dev", "--port", str(port), "--no-beat"], {"GUNICORN_HEADER_TIMEOUT": "600"})
+    live.wait_ready(base)
+    return live, base, port
+
+
+def test_slow_clients_and_open_streams_leave_the_api_and_the_workflow_answering(system):
+    live, base, port = system
+    contoso = {
+        "Authorization": f"Bearer {manage(['issue_token', '--owner', 'contoso'], live.env).strip()}"
+    }
+    first = requests.post(
+        f"{base}/api/deliveryrequests",
+        json=delivery_request("pkg-slow-0"),
+        headers=contoso,
+        timeout=10,
+    )
+    assert first.status_code == 202, first.text
+    watched = first.json()["deliveryId"]
+    wait_until(
+        lambda: requests.get(f"{base}/api/deliveries/{watched}", headers=contoso, timeout=5).ok,
+        30,
+        "the workflow to schedule the watched delivery",
+    )
+
+    with slow_clients(port, SLOW_CLIENTS) as held, contextlib.ExitStack() as streams:
+        opened = []
+        for _ in range(STREAMS):
+            stream = streams.enter_context(
+                requests.get(f"{base}/api/deliveries/{watched}/stream", stream=True, timeout=10)
+            )
+            opened.append(stream)
+        assert [s.status_code for s in opened] == [200] * STREAMS
+        for stream in opened:  # each one is live: it has sent the delivery's status
+            kinds = (event.event for event in events(stream.iter_content(chunk_size=None)))
+            assert next(kind for kind in kinds if kind == "status") == "status"
+
+        # With every thread taken by a slow client or a stream, none of this would be answered.
+        status = requests.get(
+            f"{base}/api/deliveries/{watched}/status", headers=contoso, timeout=10
+        )
+        assert status.status_code == 200, status.text
+        internal = requests.put(
+            f"{base}/api/packages/pkg-slow-internal",
+            json={"size": "Small", "weight": 1.0, "tag": "x", "ownerId": "contoso"},
+            headers=auth.headers(),
+            timeout=5,  # the workflow's HTTP_CLIENT_TIMEOUT
+        )
+        assert internal.status_code == 201, internal.text
+        accepted = requests.post(
+            f"{base}/api/deliveryrequests",
+            json=delivery_request("pkg-slow-1"),
+            headers=contoso,
+            timeout=10,
+        )
+        assert accepted.status_code == 202, accepted.text
+        delivery_id = accepted.json()["deliveryId"]
+        wait_until(  # the workflow's three internal calls went through
+            lambda: (
+                requests.get(f"{base}/api/deliveries/{delivery_id}", headers=contoso, timeout=5).ok
+            ),
+            30,
+            "the workflow to schedule a delivery while slow clients and streams are held",
+        )
+        assert all(still_open(sock) for sock in held)
+
+
+def test_a_client_that_never_finishes_its_headers_is_disconnected(live):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    live.start("dev", ["dev", "--port", str(port), "--no-beat"], {"GUNICORN_HEADER_TIMEOUT": "1"})
+    live.wait_ready(base)
+    with slow_clients(port, 1) as (sock,):
+        sock.settimeout(30)
+        assert sock.recv(1024) == b""  # closed by the server, without an answer
+    assert requests.get(f"{base}/healthz/live", timeout=5).status_code == 200
