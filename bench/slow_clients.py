@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import psutil
+
 ROOT = Path(__file__).resolve().parents[1]
 INTERNAL_TIMEOUT = 5.0  # the workflow's HTTP_CLIENT_TIMEOUT default
 PROBE_TIMEOUT = 10.0
@@ -284,7 +286,18 @@ async def wait_scheduled(host: str, port: int, token: str, ids: list[str], until
     return len(ids) - len(pending)
 
 
-async def measure(args: argparse.Namespace, tokens: dict[str, str]) -> None:
+def gunicorn_memory(server_pid: int) -> str:
+    """Resident memory of the gunicorn processes under `manage.py dev`."""
+    found = [
+        process
+        for process in psutil.Process(server_pid).children(recursive=True)
+        if "gunicorn" in " ".join(process.cmdline())
+    ]
+    total = sum(process.memory_info().rss for process in found)
+    return f"{total / 2**20:.0f} MiB in {len(found)} gunicorn processes"
+
+
+async def measure(args: argparse.Namespace, tokens: dict[str, str], server_pid: int) -> None:
     host, port = "127.0.0.1", args.port
     delivery_id = await post_delivery(host, port, tokens["business"], "bench-first")
     assert delivery_id, "the first delivery request was refused"
@@ -293,6 +306,7 @@ async def measure(args: argparse.Namespace, tokens: dict[str, str]) -> None:
     probes = Probes(host, port, tokens, delivery_id)
     stream_url = await stream_url_of(port, delivery_id)
 
+    print(f"  memory: {gunicorn_memory(server_pid)}", flush=True)
     print(f"baseline: probing for {args.seconds:.0f} s with nothing held …", flush=True)
     base_business, base_internal = await probes.run(args.seconds)
 
@@ -313,6 +327,7 @@ async def measure(args: argparse.Namespace, tokens: dict[str, str]) -> None:
         f"refused={attack.stream_refusals or 0} failed={attack.stream_failures}",
         flush=True,
     )
+    print(f"  memory: {gunicorn_memory(server_pid)}", flush=True)
     print(f"under load: probing for {args.seconds:.0f} s …", flush=True)
     ids = [await post_delivery(host, port, tokens["business"], f"bench-{n}") for n in range(5)]
     held_business, held_internal = await probes.run(args.seconds)
@@ -428,7 +443,7 @@ def main() -> None:
                 start_new_session=True,
             )
         wait_ready(args.port, server, log)
-        asyncio.run(measure(args, tokens))
+        asyncio.run(measure(args, tokens, server.pid))
     finally:
         if server is not None and server.poll() is None:
             server.send_signal(signal.SIGTERM)
