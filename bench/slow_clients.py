@@ -393,6 +393,11 @@ def main() -> None:
     parser.add_argument("--streams", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--port", type=int, default=18200)
+    parser.add_argument(
+        "--database-url",
+        help="an empty database to use (e.g. PostgreSQL); default: a throwaway SQLite file, as "
+        "`make run` has",
+    )
     args = parser.parse_args()
     needed = 2 * (args.slow + args.streams) + 200
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -406,7 +411,7 @@ def main() -> None:
         **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CELERY_BROKER_URL")},
         "DEBUG": "true",
         "FABRIKAM_DATA_DIR": str(data_dir),
-        "DATABASE_URL": f"sqlite:///{data_dir / 'bench.sqlite3'}",
+        "DATABASE_URL": args.database_url or f"sqlite:///{data_dir / 'bench.sqlite3'}",
         # Every connection comes from 127.0.0.1: the per-IP rate would refuse the bench itself.
         "THROTTLE_IP_RATE": "1000000/minute",
         "THROTTLE_CLIENT_RATE": "1000000/minute",
