@@ -31,6 +31,8 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.support.live import manage  # noqa: E402
+
 COMMON = [
     "--workers",
     "2",
@@ -56,15 +58,6 @@ SERVERS = {
         "fabrikam.gunicorn_worker.Worker",
     ],
 }
-
-
-def manage(args: list[str], env: dict[str, str]) -> str:
-    done = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
-    )
-    if done.returncode:
-        raise SystemExit(f"manage.py {' '.join(args)} failed:\n{done.stderr[-2000:]}")
-    return done.stdout.strip()
 
 
 def wait_ready(base: str, server: subprocess.Popen) -> None:
@@ -145,8 +138,7 @@ def main() -> None:
         print(f"preparing {data_dir} …", flush=True)
         manage(["migrate", "--noinput", "-v0"], env)
         manage(["migrate", "--database", "packages", "--noinput", "-v0"], env)
-        token = manage(["issue_token", "--scope", "internal", "--scope", "admin"], env)
-        token = token.splitlines()[-1]
+        token = manage(["issue_token", "--scope", "internal", "--scope", "admin"], env).strip()
         bases = {}
         for number, (name, argv) in enumerate(SERVERS.items()):
             port = args.port + number
@@ -161,7 +153,7 @@ def main() -> None:
             )
         for name, base in bases.items():
             wait_ready(base, servers[name])
-        body = manage(["shell", "-c", BODY], env).splitlines()[-1]
+        body = manage(["shell", "-c", BODY], env).strip()
         created = requests.put(
             f"{next(iter(bases.values()))}/api/deliveries/bench-1",
             data=body,

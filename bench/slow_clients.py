@@ -40,6 +40,11 @@ from urllib.parse import urlsplit
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.e2e.conftest import delivery_request  # noqa: E402
+from tests.support.live import manage  # noqa: E402
+
 INTERNAL_TIMEOUT = 5.0  # the workflow's HTTP_CLIENT_TIMEOUT default
 PROBE_TIMEOUT = 10.0
 PROBERS = 4  # concurrent probe loops, each one request at a time
@@ -237,16 +242,7 @@ class Probes:
 
 
 async def post_delivery(host: str, port: int, token: str, package_id: str) -> str | None:
-    body = {
-        "ownerId": "contoso",
-        "pickupLocation": "47.6097,-122.3331",
-        "dropOffLocation": {"latitude": 47.6205, "longitude": -122.3493},
-        "pickupTime": "2026-12-01T10:00:00Z",
-        "deadline": "2026-12-01T12:00:00Z",
-        "expedited": False,
-        "confirmationRequired": "None",
-        "packageInfo": {"packageId": package_id, "size": "Small", "weight": 1.5, "tag": "bench"},
-    }
+    body = delivery_request(package_id)
     try:
         status, answer = await request(
             host,
@@ -358,20 +354,6 @@ def _p99(samples: Samples) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
 
 
-def manage(args: list[str], env: dict[str, str]) -> str:
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode:
-        raise SystemExit(f"manage.py {' '.join(args)} failed:\n{result.stderr[-2000:]}")
-    return result.stdout.strip()
-
-
 def wait_ready(port: int, server: subprocess.Popen, log: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -426,8 +408,8 @@ def main() -> None:
         manage(["migrate", "--database", "packages", "--noinput", "-v0"], env)
         manage(["seed_fleet", "--drones", "25", "--area", "47.6062,-122.3321,8"], env)
         tokens = {
-            "business": manage(["issue_token", "--owner", "contoso"], env).splitlines()[-1],
-            "internal": manage(["issue_token", "--scope", "internal"], env).splitlines()[-1],
+            "business": manage(["issue_token", "--owner", "contoso"], env).strip(),
+            "internal": manage(["issue_token", "--scope", "internal"], env).strip(),
         }
         print(f"starting manage.py dev on 127.0.0.1:{args.port} …", flush=True)
         with log.open("w") as handle:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import requests
@@ -51,6 +51,24 @@ def still_open(sock: socket.socket) -> bool:
     return False
 
 
+def request_delivery(base: str, headers: dict[str, str], package_id: str) -> str:
+    accepted = requests.post(
+        f"{base}/api/deliveryrequests",
+        json=delivery_request(package_id),
+        headers=headers,
+        timeout=10,
+    )
+    assert accepted.status_code == 202, accepted.text
+    return accepted.json()["deliveryId"]
+
+
+def scheduled(base: str, headers: dict[str, str], delivery_id: str) -> Callable[[], bool]:
+    """Whether the workflow stored the delivery: its calls to the three services went through."""
+    return lambda: (
+        requests.get(f"{base}/api/deliveries/{delivery_id}", headers=headers, timeout=5).ok
+    )
+
+
 @pytest.fixture
 def system(live):
     port = free_port()
@@ -66,19 +84,8 @@ def test_slow_clients_and_open_streams_leave_the_api_and_the_workflow_answering(
     contoso = {
         "Authorization": f"Bearer {manage(['issue_token', '--owner', 'contoso'], live.env).strip()}"
     }
-    first = requests.post(
-        f"{base}/api/deliveryrequests",
-        json=delivery_request("pkg-slow-0"),
-        headers=contoso,
-        timeout=10,
-    )
-    assert first.status_code == 202, first.text
-    watched = first.json()["deliveryId"]
-    wait_until(
-        lambda: requests.get(f"{base}/api/deliveries/{watched}", headers=contoso, timeout=5).ok,
-        30,
-        "the workflow to schedule the watched delivery",
-    )
+    watched = request_delivery(base, contoso, "pkg-slow-0")
+    wait_until(scheduled(base, contoso, watched), 30, "the workflow to schedule the delivery")
 
     with slow_clients(port, SLOW_CLIENTS) as held, contextlib.ExitStack() as streams:
         opened = []
@@ -104,18 +111,9 @@ def test_slow_clients_and_open_streams_leave_the_api_and_the_workflow_answering(
             timeout=5,  # the workflow's HTTP_CLIENT_TIMEOUT
         )
         assert internal.status_code == 201, internal.text
-        accepted = requests.post(
-            f"{base}/api/deliveryrequests",
-            json=delivery_request("pkg-slow-1"),
-            headers=contoso,
-            timeout=10,
-        )
-        assert accepted.status_code == 202, accepted.text
-        delivery_id = accepted.json()["deliveryId"]
+        delivery_id = request_delivery(base, contoso, "pkg-slow-1")
         wait_until(  # the workflow's three internal calls went through
-            lambda: (
-                requests.get(f"{base}/api/deliveries/{delivery_id}", headers=contoso, timeout=5).ok
-            ),
+            scheduled(base, contoso, delivery_id),
             30,
             "the workflow to schedule a delivery while slow clients and streams are held",
         )

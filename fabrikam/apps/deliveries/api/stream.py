@@ -48,6 +48,8 @@ from fabrikam.apps.deliveries.watchers import (
 
 logger = logging.getLogger(__name__)
 RECONNECT_MILLISECONDS = 2000
+TIME_LIMIT_REACHED = b": stream time limit reached; reconnect to resume\n\n"
+KEEP_ALIVE = b": keep-alive\n\n"
 
 
 def sse(event: str, data: Any, event_id: int | None = None) -> str:
@@ -106,7 +108,7 @@ class EventStream:
             left = deadline - time.monotonic()
             if left <= 0:
                 self.close()
-                yield b": stream time limit reached; reconnect to resume\n\n"
+                yield TIME_LIMIT_REACHED
                 return
             try:
                 changed = self.watch.wait(min(settings.TRACKING_KEEPALIVE_SECONDS, left))
@@ -114,7 +116,7 @@ class EventStream:
                 logger.warning("lost Redis while streaming %s", self.watch.delivery_id)
                 return
             if not changed:
-                yield b": keep-alive\n\n"
+                yield KEEP_ALIVE
 
     @staticmethod
     def _render(
@@ -240,11 +242,11 @@ class LiveEventStream:
             left = deadline - time.monotonic()
             if left <= 0:
                 self.close()
-                yield b": stream time limit reached; reconnect to resume\n\n"
+                yield TIME_LIMIT_REACHED
                 return
             changed = await watch.wait(min(settings.TRACKING_KEEPALIVE_SECONDS, left))
             if not changed:
-                yield b": keep-alive\n\n"
+                yield KEEP_ALIVE
 
     def close(self) -> None:
         """Free the slot, once; Django calls this (from a thread) when the response ends."""
