@@ -194,6 +194,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = max(1, WORKFLOW_TASK_TIME_LIMIT - 15)
 SERVICE_URL_PACKAGE = env.string("SERVICE_URL_PACKAGE", "http://127.0.0.1:8000")
 SERVICE_URL_DRONESCHEDULER = env.string("SERVICE_URL_DRONESCHEDULER", "http://127.0.0.1:8000")
 SERVICE_URL_DELIVERY = env.string("SERVICE_URL_DELIVERY", "http://127.0.0.1:8000")
+# Where this process also serves a service (role `all`), the workflow calls it in process
+# (fabrikam/roles.py calls_in_process); false keeps HTTP for every call.
+WORKFLOW_IN_PROCESS_CALLS = env.boolean("WORKFLOW_IN_PROCESS_CALLS", True)
 HTTP_CLIENT_TIMEOUT = env.number("HTTP_CLIENT_TIMEOUT", 5.0)
 HTTP_RETRY_ATTEMPTS = env.integer("HTTP_RETRY_ATTEMPTS", 3)
 HTTP_RETRY_BASE_DELAY = env.number("HTTP_RETRY_BASE_DELAY", 0.2)
