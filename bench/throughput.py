@@ -36,7 +36,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -191,6 +191,7 @@ class System:
             "gunicorn": cpu_seconds(self.http),
             "worker": cpu_seconds(self.worker),
             "redis": redis,
+            "baseline_gunicorn": cpu_seconds(self.bare),
         }
 
     def close(self) -> None:
@@ -327,6 +328,40 @@ def open_loop(url: str, token: str, rate: float, seconds: float) -> list[tuple[f
     return accepted
 
 
+@contextlib.contextmanager
+def profiling(
+    enabled: bool, name: str, processes: list[subprocess.Popen | None], seconds: float
+) -> Iterator[None]:
+    """py-spy samples each process tree for `seconds` (collapsed stacks under bench/results/,
+    summarised by bench/support/profile.py)."""
+    if not enabled:
+        yield
+        return
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    recorders = []
+    for process in processes:
+        if process is None:
+            continue
+        out = RESULTS / f"profile-{name}-{process.pid}.txt"
+        recorders.append(
+            subprocess.Popen(
+                [spy, "record", "--pid", str(process.pid), "--subprocesses", "--format", "raw",
+                 "--rate", "50", "--duration", str(int(seconds)), "--output", str(out),
+                 "--nonblocking"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )  # fmt: skip
+    try:
+        yield
+    finally:
+        for recorder in recorders:
+            try:
+                recorder.wait(seconds + 30)
+            except subprocess.TimeoutExpired:
+                recorder.kill()
+
+
 def purge_queue() -> None:
     from fabrikam.celery import app
 
@@ -386,7 +421,10 @@ def measure(args: argparse.Namespace, data_dir: Path, results: dict[str, Any]) -
         results["baseline"] = base.summary()
         series["baseline"] = base.per_second
 
-        with Phase(system, "ingestion saturated", results) as phase:
+        with (
+            Phase(system, "ingestion saturated", results) as phase,
+            profiling(args.profile, "ingestion", [system.http], args.seconds),
+        ):
             sat = wrk.run(system.url, "/api/deliveryrequests", seconds=args.seconds, **post)
         results["ingestion"] = {"saturated": sat.summary()}
         results["ingestion"]["cpu_ms_per_request"] = _cpu_ms(results, phase.name, sat.requests)
@@ -405,10 +443,15 @@ def measure(args: argparse.Namespace, data_dir: Path, results: dict[str, Any]) -
         results["ingestion"]["half_rate"] = calm.summary()
         purge_queue()
 
-        say("==> end to end: starting the workflow worker")
+        say("==> end to end: starting the workflow worker (and one delivery to warm it up)")
         system.start_worker()
+        warm = open_loop(system.url, token, 1.0, 1.0)
+        wait_for_sagas([i for _, i in warm], timeout=60)
         ids_file = data_dir / "ids.txt"
-        with Phase(system, "end to end burst", results) as phase:
+        with (
+            Phase(system, "end to end burst", results) as phase,
+            profiling(args.profile, "end-to-end", [system.http, system.worker], 30),
+        ):
             started = time.time()
             burst = wrk.run(
                 system.url,
@@ -566,6 +609,8 @@ def main() -> None:
     parser.add_argument("--assignment-requests", type=int, default=300)
     parser.add_argument("--quick", action="store_true", help="short phases: a smoke run")
     parser.add_argument("--label", default="", help="a note stored in the JSON")
+    parser.add_argument("--profile", action="store_true", help="py-spy the busy phases")
+    parser.add_argument("--skip-assignment", action="store_true", help="no assignment phase")
     args = parser.parse_args()
     if args.quick:
         args.seconds, args.deliveries, args.assignment_requests = 3.0, 200, 60
@@ -585,6 +630,9 @@ def main() -> None:
     results["assignment"] = {}
     for vendor, url in (("sqlite", None), ("postgresql", postgres_url())):
         say(f"==> drone assignment latency, {vendor}")
+        if args.skip_assignment:
+            results["assignment"][vendor] = {"skipped": "--skip-assignment"}
+            continue
         if vendor == "postgresql" and url is None:
             results["assignment"][vendor] = {"skipped": "set BENCH_POSTGRES_URL to measure"}
             continue
