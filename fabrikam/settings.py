@@ -168,6 +168,13 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = env.integer("WORKFLOW_PREFETCH", 1)
 CELERY_WORKER_CONCURRENCY = env.integer("WORKFLOW_CONCURRENCY", 2)
+# prefork for a saga that computes (in process, role all); threads for one that mostly waits on
+# HTTP calls (the workflow role), where a higher WORKFLOW_CONCURRENCY costs little memory.
+CELERY_WORKER_POOL = env.string("WORKFLOW_POOL", "prefork")
+if CELERY_WORKER_POOL not in ("prefork", "threads", "solo"):
+    raise ImproperlyConfigured(
+        f"WORKFLOW_POOL={CELERY_WORKER_POOL!r}: choose prefork, threads or solo"
+    )
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # No remote control: nothing here uses it, workers of one host would clash on its queue (same
