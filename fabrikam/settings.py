@@ -445,8 +445,7 @@ REST_FRAMEWORK |= {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["fabrikam.apps.accounts.permissions.HasRequiredScope"],
     "DEFAULT_THROTTLE_CLASSES": [
-        "fabrikam.apps.accounts.throttles.IpRateThrottle",
-        "fabrikam.apps.accounts.throttles.ClientRateThrottle",
+        "fabrikam.apps.accounts.throttles.ClientAndIpRateThrottle",
     ],
     # Hops of trusted proxies (the ingress) in X-Forwarded-For; 0 trusts none (REMOTE_ADDR).
     "NUM_PROXIES": env.integer("TRUSTED_PROXY_COUNT", 0),
