@@ -63,18 +63,20 @@ def package_body(**changes: Any) -> dict[str, Any]:
     return {"size": "Small", "weight": 1.5, "tag": "books", "ownerId": "contoso", **changes}
 
 
+# What a delivery message and the delivery PUT share (API.md).
+TRIP = {
+    "pickup": SEATTLE.as_dict(),
+    "dropoff": north_of(SEATTLE, 2).as_dict(),
+    "pickupTime": "2026-12-01T10:00:00Z",
+    "deadline": "2026-12-01T12:00:00Z",
+    "expedited": False,
+    "confirmationRequired": "None",
+}
+
+
 def delivery_body(drone_id: str = "test-drone") -> dict[str, Any]:
-    return {
-        "owner": {"userId": "contoso", "accountId": "contoso"},
-        "pickup": SEATTLE.as_dict(),
-        "dropoff": north_of(SEATTLE, 2).as_dict(),
-        "pickupTime": "2026-12-01T10:00:00Z",
-        "deadline": "2026-12-01T12:00:00Z",
-        "expedited": False,
-        "confirmationRequired": "None",
-        "droneId": drone_id,
-        "packageId": "pkg-1",
-    }
+    owner = {"userId": "contoso", "accountId": "contoso"}
+    return {"owner": owner, **TRIP, "droneId": drone_id, "packageId": "pkg-1"}
 
 
 # (what, service, method, path with {id} for a new id, body)
@@ -152,12 +154,7 @@ def message(package_id: str) -> dict[str, Any]:
         "operation": "delivery",
         "deliveryId": uuid.uuid4().hex,
         "ownerId": "contoso",
-        "pickup": SEATTLE.as_dict(),
-        "dropoff": north_of(SEATTLE, 2).as_dict(),
-        "pickupTime": "2026-12-01T10:00:00Z",
-        "deadline": "2026-12-01T12:00:00Z",
-        "expedited": False,
-        "confirmationRequired": "None",
+        **TRIP,
         "packageInfo": {"packageId": package_id, "size": "Small", "weight": 1.5, "tag": "b"},
     }
 
