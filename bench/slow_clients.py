@@ -11,7 +11,7 @@ does) and `--streams` tracking streams stay open:
   * business requests (GET .../status) and internal calls (PUT /api/packages/{id} with the
     workflow's timeout, HTTP_CLIENT_TIMEOUT): p50/p99/max and how many timed out;
   * delivery requests posted during the hold: how many the workflow scheduled (its internal calls
-    to three services succeeded) before the hold ended.
+    to three services, over HTTP: WORKFLOW_IN_PROCESS_CALLS=false, succeeded), still held.
 
 Bounded: every connection ends when the run ends (about --seconds + 60 s with start-up).
 Needs `ulimit -n` above 2 x (slow + streams) + 200 (both ends of each connection on this machine).
@@ -397,6 +397,8 @@ def main() -> None:
         # Every connection comes from 127.0.0.1: the per-IP rate would refuse the bench itself.
         "THROTTLE_IP_RATE": "1000000/minute",
         "THROTTLE_CLIENT_RATE": "1000000/minute",
+        # The saga's calls go over HTTP to the services, as between pods (and as in issue 16).
+        "WORKFLOW_IN_PROCESS_CALLS": "false",
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("FABRIKAM_ROLE", None)

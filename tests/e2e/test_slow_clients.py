@@ -1,7 +1,7 @@
-"""Slow clients and open tracking streams against `make run`'s shape (`manage.py dev`, one gunicorn
-worker with 4 threads here): neither holds a thread, so the API and the workflow's own calls to it
-keep answering. The full-size measurement (200 slow connections, 1,000 streams, p50/p99) is
-bench/slow_clients.py."""
+"""Slow clients (headers or body) and open tracking streams against `make run`'s shape
+(`manage.py dev`, one gunicorn worker with 4 threads here): neither holds a thread, so the API and
+the workflow's calls to the services over HTTP keep answering. The full-size measurement (200 slow
+connections, 1,000 streams, p50/p99) is bench/slow_clients.py."""
 
 from __future__ import annotations
 
@@ -20,18 +20,25 @@ from tests.tracking.sse import events
 pytestmark = [pytest.mark.e2e, pytest.mark.redis]
 
 THREADS = 4  # GUNICORN_THREADS in system_env, with one worker
-SLOW_CLIENTS = 3 * THREADS
+SLOW_CLIENTS = 2 * THREADS  # of each kind
+# Sent, and then nothing more: a request's first header line; a request's headers and a body's
+# first byte (an internal write, whose view reads the body).
+SLOW_HEADERS = b"GET /healthz/live HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+SLOW_BODY = (
+    b"PUT /api/packages/pkg-slow-body HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    b"Content-Type: application/json\r\nContent-Length: 64\r\n\r\n{"
+)
 STREAMS = 3 * THREADS
 
 
 @contextlib.contextmanager
-def slow_clients(port: int, count: int) -> Iterator[list[socket.socket]]:
-    """Connections that sent a request line and one header, and then nothing more."""
+def slow_clients(port: int, count: int, sent: bytes) -> Iterator[list[socket.socket]]:
+    """`count` connections that sent `sent` and then nothing more."""
     held = []
     try:
         for _ in range(count):
             sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-            sock.sendall(b"GET /healthz/live HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            sock.sendall(sent)
             held.append(sock)
         yield held
     finally:
@@ -73,8 +80,14 @@ def scheduled(base: str, headers: dict[str, str], delivery_id: str) -> Callable[
 def system(live):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    # Slow clients are held for the whole test, not closed by the header deadline.
-    live.start("dev", ["dev", "--port", str(port), "--no-beat"], {"GUNICORN_HEADER_TIMEOUT": "600"})
+    # Slow clients are held for the whole test, not closed by the header or body deadlines.
+    # The workflow calls the services over HTTP, as between pods, not in-process.
+    extra = {
+        "GUNICORN_HEADER_TIMEOUT": "600",
+        "GUNICORN_TIMEOUT": "600",
+        "WORKFLOW_IN_PROCESS_CALLS": "false",
+    }
+    live.start("dev", ["dev", "--port", str(port), "--no-beat"], extra)
     live.wait_ready(base)
     return live, base, port
 
@@ -87,7 +100,11 @@ def test_slow_clients_and_open_streams_leave_the_api_and_the_workflow_answering(
     watched = request_delivery(base, contoso, "pkg-slow-0")
     wait_until(scheduled(base, contoso, watched), 30, "the workflow to schedule the delivery")
 
-    with slow_clients(port, SLOW_CLIENTS) as held, contextlib.ExitStack() as streams:
+    with (
+        slow_clients(port, SLOW_CLIENTS, SLOW_HEADERS) as slow_headers,
+        slow_clients(port, SLOW_CLIENTS, SLOW_BODY) as slow_bodies,
+        contextlib.ExitStack() as streams,
+    ):
         opened = []
         for _ in range(STREAMS):
             stream = streams.enter_context(
@@ -99,7 +116,7 @@ def test_slow_clients_and_open_streams_leave_the_api_and_the_workflow_answering(
             kinds = (event.event for event in events(stream.iter_content(chunk_size=None)))
             assert next(kind for kind in kinds if kind == "status") == "status"
 
-        # With every thread taken by a slow client or a stream, none of this would be answered.
+        # Were a slow client or a stream to hold a thread, none of this would be answered.
         status = requests.get(
             f"{base}/api/deliveries/{watched}/status", headers=contoso, timeout=10
         )
@@ -117,7 +134,7 @@ def test_slow_clients_and_open_streams_leave_the_api_and_the_workflow_answering(
             30,
             "the workflow to schedule a delivery while slow clients and streams are held",
         )
-        assert all(still_open(sock) for sock in held)
+        assert all(still_open(sock) for sock in slow_headers + slow_bodies)
 
 
 def test_a_client_that_never_finishes_its_headers_is_disconnected(live):
@@ -125,7 +142,7 @@ def test_a_client_that_never_finishes_its_headers_is_disconnected(live):
     base = f"http://127.0.0.1:{port}"
     live.start("dev", ["dev", "--port", str(port), "--no-beat"], {"GUNICORN_HEADER_TIMEOUT": "1"})
     live.wait_ready(base)
-    with slow_clients(port, 1) as (sock,):
+    with slow_clients(port, 1, SLOW_HEADERS) as (sock,):
         sock.settimeout(30)
         assert sock.recv(1024) == b""  # closed by the server, without an answer
     assert requests.get(f"{base}/healthz/live", timeout=5).status_code == 200
