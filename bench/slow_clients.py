@@ -332,7 +332,8 @@ async def measure(args: argparse.Namespace, tokens: dict[str, str], server_pid: 
     )
     print(
         f"  still held at the end: slow={attack.slow_open} (reconnects {attack.slow_reconnects})"
-        f" streams open={attack.streams_open}",
+        f" streams open={attack.streams_open} refused={attack.stream_refusals or 0}"
+        f" failed={attack.stream_failures}",
         flush=True,
     )
     await attack.stop()
