@@ -47,8 +47,12 @@ class HeaderDeadlineProtocol(ASGIProtocol):
 
     def _headers_too_late(self) -> None:
         self._header_deadline = None
-        if self._current_request is None and not self._closed:
-            self.log.debug("closing a connection whose request headers are late")
+        if self._current_request is not None or self._closed:
+            return
+        self.log.debug("closing a connection whose request headers are late")
+        if self._request_ready is None:  # not yet committed to HTTP/1 (cleartext HTTP/2 sniffing)
+            self._close_transport()
+        else:
             self._keepalive_timeout()  # gunicorn's own "idle connection: close it"
 
 
