@@ -15,13 +15,13 @@ COUNT_GAP = "the change list counts rows with a $facet stage"
 
 @pytest.fixture
 def fleet_of_packages():
-    PackageFactory(id="pkg-books", owner_id="contoso", tag="books", size="Small")
-    PackageFactory(id="pkg-vase", owner_id="contoso", tag="fragile", size="Large")
-    PackageFactory(id="pkg-tools", owner_id="fabrikam", tag="tools", size="Large")
+    PackageFactory(package_id="pkg-books", owner_id="contoso", tag="books", size="Small")
+    PackageFactory(package_id="pkg-vase", owner_id="contoso", tag="fragile", size="Large")
+    PackageFactory(package_id="pkg-tools", owner_id="fabrikam", tag="tools", size="Large")
 
 
 def listed(response) -> set[str]:
-    return {package.id for package in response.context["cl"].result_list}
+    return {package.package_id for package in response.context["cl"].result_list}
 
 
 @pytest.mark.ferretdb_gap(COUNT_GAP)
@@ -59,7 +59,7 @@ def test_the_size_filter_narrows_the_list(admin_client):
 
 @pytest.mark.usefixtures("fleet_of_packages")
 def test_a_package_opens_in_the_change_form(admin_client):
-    response = admin_client.get(f"{CHANGELIST}pkg-vase/change/")
+    response = admin_client.get(f"{CHANGELIST}contoso_2Fpkg-vase/change/")
 
     assert response.status_code == 200
     assert response.context["original"].tag == "fragile"
