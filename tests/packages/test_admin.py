@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from fabrikam.apps.packages.models import Package
 from tests.packages.factories import PackageFactory
 from tests.packages.stores import PACKAGES_DATABASES
 
@@ -63,3 +64,36 @@ def test_a_package_opens_in_the_change_form(admin_client):
 
     assert response.status_code == 200
     assert response.context["original"].tag == "fragile"
+
+
+def test_two_owners_packages_with_one_id_are_both_listed_by_owner(admin_client):
+    PackageFactory(package_id="pkg-shared", owner_id="acme")
+    PackageFactory(package_id="pkg-shared", owner_id="globex")
+
+    response = admin_client.get(f"{CHANGELIST}acme_2Fpkg-shared/change/")
+
+    assert response.status_code == 200
+    assert response.context["original"].owner_id == "acme"
+    assert {"package_id", "owner_id"} <= set(response.context["adminform"].readonly_fields)
+
+
+@pytest.mark.ferretdb_gap("exists() projects a $literal, which FerretDB does not implement")
+def test_adding_a_package_an_owner_already_has_is_refused_and_replaces_nothing(admin_client):
+    PackageFactory(package_id="pkg-1", owner_id="acme", tag="books")
+    form = {
+        "package_id": "pkg-1",
+        "owner_id": "acme",
+        "size": "Large",
+        "weight": "9",
+        "tag": "anvil",
+        "delivery_state": "Registered",
+    }
+
+    response = admin_client.post(f"{CHANGELIST}add/", form)
+
+    assert response.status_code == 200  # the form again, with its error
+    assert "already has a package with this id" in response.content.decode()
+    assert Package.objects.get(package_id="pkg-1").tag == "books"
+    form["owner_id"] = "globex"
+    assert admin_client.post(f"{CHANGELIST}add/", form).status_code == 302
+    assert Package.objects.filter(package_id="pkg-1").count() == 2
