@@ -145,3 +145,12 @@ def test_a_dechunked_body_over_the_limit_is_a_413_problem(settings):
     assert status.startswith("413")
     assert headers["Content-Type"] == "application/problem+json"
     assert json.loads(body)["status"] == 413
+
+
+def test_brackets_inside_strings_are_not_nesting(api):
+    body = {"size": "Small", "weight": 1.0, "ownerId": "acme", "tag": "[{" * 40}
+
+    response = api.put("/api/packages/p-brackets", body, format="json")
+
+    assert response.status_code == 201, response.content
+    assert response.json()["tag"] == "[{" * 40
