@@ -1,4 +1,5 @@
-"""Clients for the three services the saga calls, over HTTP as in the microservice deployment.
+"""Clients for the three services the saga calls: over HTTP as in the microservice deployment, or in
+process where this process serves them too (`roles.calls_in_process`; see `in_process`).
 
 Each function is one idempotent call of the contract (API.md)."""
 
@@ -10,12 +11,20 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 
+from fabrikam import roles
 from fabrikam.apps.accounts import service_tokens
+from fabrikam.apps.workflow.in_process import InProcessClient
 from fabrikam.http import PermanentError, ServiceClient, client_for
 
 
+def _client(name: str, base_url: str) -> ServiceClient | InProcessClient:
+    return _cached_client(name, base_url, roles.calls_in_process(settings.FABRIKAM_ROLE, name))
+
+
 @cache
-def _client(name: str, base_url: str) -> ServiceClient:
+def _cached_client(name: str, base_url: str, in_process: bool) -> ServiceClient | InProcessClient:
+    if in_process:
+        return InProcessClient(name, service_tokens.authorization)
     return client_for(name, base_url, service_tokens.authorization)
 
 
