@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "fabrikam.apps.common",
     "fabrikam.apps.ingestion",
     "fabrikam.apps.workflow",
@@ -246,6 +247,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": FABRIKAM_VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from the image (drf-spectacular-sidecar), served by whitenoise: no CDN, and the
+    # page runs under the same CSP as every other one.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Static files, i18n, logging ---

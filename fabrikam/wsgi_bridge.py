@@ -139,6 +139,7 @@ class WSGIBridge:
             "wsgi.multithread": True,
             "wsgi.multiprocess": True,
             "wsgi.run_once": False,
+            "wsgi.input_terminated": True,  # whole and de-chunked (see fabrikam.chunked_bodies)
             ASYNC_STREAMS: True,
         }
         for raw_name, raw_value in scope["headers"]:

@@ -174,7 +174,7 @@ def test_the_saga_schedules_a_delivery_on_either_path(
     outcome = services.handle(message("pkg-saga"))
 
     assert (outcome.status, outcome.drone_id) == (services.Status.COMPLETED, drone.id)
-    assert packages.get_package("pkg-saga").delivery_state == "InDelivery"
+    assert packages.get_package("pkg-saga", "contoso").delivery_state == "InDelivery"
     assert Drone.objects.get(pk=drone.id).status == DroneStatus.ASSIGNED
 
 
@@ -192,10 +192,11 @@ def test_the_saga_compensates_a_refusal_on_either_path_alike(settings, live_serv
         outcomes[in_process] = (
             result.status,
             result.reason,
-            packages.get_package(package_id).delivery_state,
+            packages.get_package(package_id, "contoso").delivery_state,
         )
     assert outcomes[True] == outcomes[False]
     assert outcomes[True][0] == services.Status.COMPENSATED
+    assert outcomes[True][2] == "NotInDelivery"  # the PATCH named the owner (?ownerId=)
 
 
 @pytest.mark.parametrize(

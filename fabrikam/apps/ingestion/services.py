@@ -60,10 +60,14 @@ def new_delivery_id() -> str:
 
 
 def request_delivery(
-    request: dict[str, Any], trace: dict[str, str], idempotency_key: str | None = None
+    request: dict[str, Any],
+    trace: dict[str, str],
+    idempotency_key: str | None = None,
+    client_id: str = "",
 ) -> str:
-    """Queue a new delivery and return its id. A retry with the same Idempotency-Key and the same
-    request gets the first delivery id, and is queued only if the first attempt was not."""
+    """Queue a new delivery and return its id. A retry by the same API client (`client_id`) with
+    the same Idempotency-Key and the same request gets the first delivery id, and is queued only
+    if the first attempt was not. Another client's key is another key."""
     delivery_id = new_delivery_id()
     if not idempotency_key:
         with _redis():
@@ -75,7 +79,9 @@ def request_delivery(
 
     fingerprint = idempotency.fingerprint(messages.echo(request))
     with _redis():
-        claim = idempotency.claim(idempotency_key, fingerprint, delivery_id, message_id)
+        claim = idempotency.claim(
+            idempotency.scoped_key(client_id, idempotency_key), fingerprint, delivery_id, message_id
+        )
     if claim.outcome == idempotency.QUEUED:
         return claim.delivery_id
     if claim.outcome == idempotency.FAILED:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from functools import cache
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 
@@ -54,9 +55,13 @@ def put_package(package_id: str, body: dict[str, Any]) -> None:
     packages().put(f"/api/packages/{package_id}", body)
 
 
-def mark_package(package_id: str, delivery_state: str) -> bool:
+def mark_package(package_id: str, owner_id: str, delivery_state: str) -> bool:
+    """Package ids are unique per owner: the owner names which one (issue 16). An empty owner (a
+    saga state recorded before owners were kept) leaves it to the package service, which takes
+    the only package with the id."""
+    query = f"?{urlencode({'ownerId': owner_id})}" if owner_id else ""
     return _ignoring_not_found(
-        packages().patch, f"/api/packages/{package_id}", {"deliveryState": delivery_state}
+        packages().patch, f"/api/packages/{package_id}{query}", {"deliveryState": delivery_state}
     )
 
 

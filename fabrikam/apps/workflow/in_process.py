@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 import jwt
 from celery.exceptions import SoftTimeLimitExceeded
@@ -90,10 +90,12 @@ class InProcessClient:
 
     def request(self, method: str, path: str, body: Any = None) -> InProcessResponse:
         content = b"" if body is None else json.dumps(body).encode()
+        url = urlsplit(path)
         request = WSGIRequest(
             {
                 "REQUEST_METHOD": method,
-                "PATH_INFO": unquote(path),  # as a WSGI server hands it to Django
+                "PATH_INFO": unquote(url.path),  # as a WSGI server hands it to Django
+                "QUERY_STRING": url.query,  # e.g. the package's ?ownerId=
                 "SCRIPT_NAME": "",
                 "SERVER_NAME": "127.0.0.1",
                 "SERVER_PORT": "80",
