@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import resource
 from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fabrikam.settings")
@@ -17,6 +18,31 @@ from django.conf import settings
 
 logconfig_dict = settings.LOGGING
 logging.captureWarnings(True)  # warnings too in the log format, from the master on
+
+
+# Per worker: a socket for each live stream, plus the API's connections, slow clients waiting for
+# their headers, and the stores' connections.
+FILES_BESIDES_STREAMS = 1024
+
+
+def on_starting(server: Any) -> None:
+    """Raise the open-files limit (inherited by the workers) to what TRACKING_MAX_STREAMS needs."""
+    wanted = settings.TRACKING_MAX_STREAMS + FILES_BESIDES_STREAMS
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft >= wanted:
+        return
+    if hard != resource.RLIM_INFINITY and hard < wanted:
+        server.log.warning(
+            "open-files limit %s (hard %s) is below the %s that TRACKING_MAX_STREAMS=%s needs: "
+            "raise it (ulimit -n, or the container runtime's nofile) or lower "
+            "TRACKING_MAX_STREAMS",
+            soft,
+            hard,
+            wanted,
+            settings.TRACKING_MAX_STREAMS,
+        )
+        wanted = hard
+    resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
 def post_fork(server: Any, worker: Any) -> None:

@@ -11,20 +11,20 @@ from fabrikam import roles
 from fabrikam.roles import Process
 
 
-def gunicorn(host: str, port: int, workers: int, threads: int) -> list[str]:
+def gunicorn(host: str, port: int, workers: int) -> list[str]:
+    """gunicorn's asyncio worker reads the connections; Django runs in GUNICORN_THREADS threads per
+    worker, given only requests that have arrived whole (fabrikam.wsgi_bridge)."""
     return [
         sys.executable,
         "-m",
         "gunicorn",
-        "fabrikam.wsgi:application",
+        "fabrikam.asgi:application",
         "--bind",
         f"{host}:{port}",
         "--workers",
         str(workers),
-        "--threads",
-        str(threads),
         "--worker-class",
-        "gthread",
+        "fabrikam.gunicorn_worker.Worker",
         "--timeout",
         str(settings.GUNICORN_TIMEOUT),
         "--graceful-timeout",
@@ -92,4 +92,4 @@ def command_for(role: str, host: str, port: int) -> list[str]:
         return celery_worker()
     if process is Process.BEAT:
         return celery_beat()
-    return gunicorn(host, port, settings.GUNICORN_WORKERS, settings.GUNICORN_THREADS)
+    return gunicorn(host, port, settings.GUNICORN_WORKERS)

@@ -226,6 +226,11 @@ PORT = env.integer("PORT", 8000)
 GUNICORN_WORKERS = env.integer("GUNICORN_WORKERS", 2)
 GUNICORN_THREADS = env.integer("GUNICORN_THREADS", 4)
 GUNICORN_TIMEOUT = env.integer("GUNICORN_TIMEOUT", 30)
+# A connection's first request must have sent all its headers this many seconds after it was
+# accepted, or it is closed (fabrikam/gunicorn_worker.py); later ones within gunicorn's keepalive.
+GUNICORN_HEADER_TIMEOUT = env.number("GUNICORN_HEADER_TIMEOUT", 10.0)
+if GUNICORN_HEADER_TIMEOUT <= 0:
+    raise ImproperlyConfigured("GUNICORN_HEADER_TIMEOUT must be greater than 0")
 
 # --- REST API ---
 REST_FRAMEWORK = {
@@ -346,9 +351,10 @@ CELERY_TASK_QUEUES = [
 ]
 
 # --- Tracking page and its live stream (issue 8) ---
-# A stream holds one gunicorn thread (gthread) for its whole life: keep TRACKING_MAX_STREAMS below
-# GUNICORN_THREADS so API calls and probes still find a free thread in every worker.
-TRACKING_MAX_STREAMS = env.integer("TRACKING_MAX_STREAMS", max(1, GUNICORN_THREADS // 2))
+# Streams per gunicorn worker. A stream is served from the worker's event loop and holds a socket
+# (a file descriptor), not a thread: see "Slow clients and live tracking" in the README. Under
+# another WSGI server a stream holds a thread, and at most GUNICORN_THREADS // 2 are served.
+TRACKING_MAX_STREAMS = env.integer("TRACKING_MAX_STREAMS", 1000)
 TRACKING_STREAM_MAX_SECONDS = env.number("TRACKING_STREAM_MAX_SECONDS", 300.0)
 TRACKING_KEEPALIVE_SECONDS = env.number("TRACKING_KEEPALIVE_SECONDS", 15.0)
 TRACKING_RETRY_AFTER_SECONDS = env.integer("TRACKING_RETRY_AFTER_SECONDS", 10)

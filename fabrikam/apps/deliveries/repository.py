@@ -485,6 +485,17 @@ def events(delivery_id: str, start: int = 0) -> list[TrackingEvent]:
     return [_decode_event(line) for line in _redis().lrange(key("ev", delivery_id), start, -1)]
 
 
+def async_client() -> Any:
+    """A redis.asyncio client for the event loop's streams (their shared pub/sub connection)."""
+    from redis import asyncio as redis_asyncio
+
+    return redis_asyncio.from_url(
+        settings.REDIS_URL,
+        socket_connect_timeout=settings.CACHES["default"]["OPTIONS"]["SOCKET_CONNECT_TIMEOUT"],
+        health_check_interval=30,
+    )
+
+
 def subscribe(delivery_id: str, timeout: float = 5.0) -> Any:
     """A pub/sub connection subscribed to the delivery's channel; the caller closes it.
 

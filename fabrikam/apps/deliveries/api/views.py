@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from fabrikam import wsgi_bridge
 from fabrikam.apps.accounts.permissions import (
     OWNER_READ,
     OWNER_WRITE,
@@ -40,7 +41,7 @@ from fabrikam.apps.deliveries.api.serializers import (
     SummaryQuerySerializer,
     SummarySerializer,
 )
-from fabrikam.apps.deliveries.api.stream import EventStream
+from fabrikam.apps.deliveries.api.stream import EventStream, LiveEventStream
 from fabrikam.apps.deliveries.exceptions import DeliveryNotFound
 from fabrikam.apps.deliveries.records import Delivery
 
@@ -173,9 +174,10 @@ class DeliveryStreamView(APIView):
     def get(self, request: Request, delivery_id: str) -> StreamingHttpResponse:
         next_event = _resume_point(request.headers.get("Last-Event-ID", ""))
         selectors.get_delivery(delivery_id)
-        response = StreamingHttpResponse(
-            EventStream(delivery_id, next_event), content_type="text/event-stream"
-        )
+        # Under our server the body is sent from its event loop and holds no thread.
+        live = request.META.get(wsgi_bridge.ASYNC_STREAMS, False)
+        events = (LiveEventStream if live else EventStream)(delivery_id, next_event)
+        response = StreamingHttpResponse(events, content_type="text/event-stream")
         response["Cache-Control"] = "no-cache"
         response["X-Accel-Buffering"] = "no"  # proxies such as nginx: pass each event on at once
         return response

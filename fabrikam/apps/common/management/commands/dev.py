@@ -45,7 +45,7 @@ class Command(BaseCommand):
         self.stdout.write("starting the HTTP roles (gunicorn), the workflow worker and beat …")
         supervisor.start(
             "http",
-            processes.gunicorn(host, port, settings.GUNICORN_WORKERS, settings.GUNICORN_THREADS),
+            processes.gunicorn(host, port, settings.GUNICORN_WORKERS),
             env,
         )
         supervisor.start("workflow", processes.celery_worker(), env)

@@ -1,0 +1,13 @@
+"""The application gunicorn serves (`fabrikam.asgi:application`): the project's WSGI application
+(fabrikam.wsgi) behind fabrikam.wsgi_bridge, which hands it only requests that arrived whole."""
+
+from django.conf import settings
+
+from fabrikam.wsgi import application as wsgi_application
+from fabrikam.wsgi_bridge import WSGIBridge
+
+application = WSGIBridge(
+    wsgi_application,
+    threads=settings.GUNICORN_THREADS,
+    max_body=settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
+)

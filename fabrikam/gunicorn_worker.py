@@ -1,0 +1,66 @@
+"""The gunicorn worker of every HTTP role: gunicorn's asyncio (ASGI) worker, plus a deadline for a
+connection's request headers.
+
+Connections are read by an event loop, not by threads, so a client that sends its headers or body
+slowly holds a socket and a few kilobytes, never one of the threads that run Django
+(fabrikam.wsgi_bridge hands a request to them only once it has arrived whole). gunicorn's own
+worker bounds the headers of a kept-alive connection's next request by `keepalive`, but not those
+of a connection's first request: a client could trickle them forever and keep its socket (and a
+file descriptor) for good. Here they must be complete within GUNICORN_HEADER_TIMEOUT seconds of
+the connection being accepted, or the connection is closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from django.conf import settings
+from gunicorn.asgi.protocol import ASGIProtocol
+from gunicorn.workers import gasgi
+from gunicorn.workers.gasgi import ASGIWorker
+
+
+class HeaderDeadlineProtocol(ASGIProtocol):
+    """gunicorn's HTTP/1 protocol, closing a connection whose first request's headers are late."""
+
+    _header_deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)
+        self._header_deadline = self.worker.loop.call_later(
+            settings.GUNICORN_HEADER_TIMEOUT, self._headers_too_late
+        )
+
+    def _on_headers_complete(self) -> Any:
+        self._cancel_header_deadline()
+        return super()._on_headers_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_header_deadline()
+        super().connection_lost(exc)
+
+    def _cancel_header_deadline(self) -> None:
+        if self._header_deadline is not None:
+            self._header_deadline.cancel()
+            self._header_deadline = None
+
+    def _headers_too_late(self) -> None:
+        self._header_deadline = None
+        if self._current_request is not None or self._closed:
+            return
+        self.log.debug("closing a connection whose request headers are late")
+        if self._request_ready is None:  # not yet committed to HTTP/1 (cleartext HTTP/2 sniffing)
+            self._close_transport()
+        else:
+            self._keepalive_timeout()  # gunicorn's own "idle connection: close it"
+
+
+class Worker(ASGIWorker):
+    """`--worker-class fabrikam.gunicorn_worker.Worker`."""
+
+    def init_process(self) -> None:
+        # gunicorn's worker builds each connection's protocol as `ASGIProtocol(self)`, looked up
+        # in its module when a connection arrives: point that name at ours.
+        gasgi.ASGIProtocol = HeaderDeadlineProtocol  # type: ignore[misc]
+        super().init_process()
