@@ -14,7 +14,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
-from fabrikam.apps.accounts import selectors, tokens
+from fabrikam.apps.accounts import selectors, tokens, verified_tokens
 from fabrikam.apps.accounts.principal import Principal
 from fabrikam.apps.accounts.tokens import Claims
 
@@ -37,7 +37,7 @@ class BearerTokenAuthentication(BaseAuthentication):
         if kind.lower() != "bearer" or not token:
             raise exceptions.AuthenticationFailed("Send the token as: Authorization: Bearer <JWT>.")
         try:
-            claims = tokens.validate(token)
+            claims = verified_tokens.validate(token)
         except tokens.InvalidToken as exc:
             raise exceptions.AuthenticationFailed(f"The bearer token is invalid: {exc}.") from None
         except tokens.KeysUnavailable as exc:

@@ -62,6 +62,11 @@ def _key(kid: str) -> PyJWK:
         raise UnknownKey(kid) from None
 
 
+def published_key(kid: str) -> PyJWK:
+    """The issuer's key `kid` as it publishes it now; UnknownKey once it no longer does."""
+    return _key(kid)
+
+
 @lru_cache(maxsize=4)
 def _local_keys(pem: str) -> dict[str, PyJWK]:
     return {key.key_id: key for key in PyJWKSet.from_dict(signing_key.jwks_of(pem)).keys}

@@ -13,12 +13,10 @@ from __future__ import annotations
 import io
 import json
 import logging
-import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-import jwt
 from celery.exceptions import SoftTimeLimitExceeded
 from django.core.handlers.wsgi import WSGIRequest
 from django.db import close_old_connections
@@ -26,7 +24,7 @@ from django.urls import Resolver404, resolve
 from rest_framework.exceptions import APIException
 
 from fabrikam import problems
-from fabrikam.apps.accounts import tokens
+from fabrikam.apps.accounts import tokens, verified_tokens
 from fabrikam.apps.accounts.authentication import principal_for
 from fabrikam.apps.accounts.principal import Principal
 from fabrikam.apps.accounts.tokens import Claims
@@ -57,28 +55,18 @@ class InProcessResponse:
         return json.loads(self.content)
 
 
-# Authorization header → (expires at, principal, claims): a service token is checked in full once,
-# not on every call (its RS256 signature is most of what authenticating a call costs).
-_checked: dict[str, tuple[float, Principal, Claims]] = {}
-
-
 def _authenticated(authorization: str) -> tuple[Principal, Claims] | None:
-    """What the views' authentication makes of `authorization`, while the token is valid; None
-    when it refuses it (the view then checks the header itself and refuses it the same way)."""
-    cached = _checked.get(authorization)
-    if cached is not None and cached[0] > time.time():
-        return cached[1], cached[2]
-    token = authorization.partition(" ")[2].strip()
-    try:
-        claims = tokens.validate(token)
-        principal = principal_for(claims)
-        expires = float(jwt.decode(token, options={"verify_signature": False})["exp"])
-    except (tokens.InvalidToken, tokens.KeysUnavailable, APIException, jwt.InvalidTokenError):
+    """What the views' authentication makes of `authorization` (its signature checked once per
+    token: `verified_tokens`); None when it refuses it (the view then checks the header itself
+    and refuses it the same way)."""
+    kind, _, token = authorization.partition(" ")
+    if kind.lower() != "bearer":
         return None
-    if len(_checked) > 16:  # old service tokens
-        _checked.clear()
-    _checked[authorization] = (expires, principal, claims)
-    return principal, claims
+    try:
+        claims = verified_tokens.validate(token.strip())
+        return principal_for(claims), claims
+    except (tokens.InvalidToken, tokens.KeysUnavailable, APIException):
+        return None
 
 
 class InProcessClient:
