@@ -6,18 +6,8 @@ import uuid
 
 import factory
 
-
-class LocationFactory(factory.DictFactory):
-    latitude = factory.Faker("pyfloat", min_value=47.55, max_value=47.70)
-    longitude = factory.Faker("pyfloat", min_value=-122.40, max_value=-122.25)
-    altitude = 0.0
-
-
-class PackageInfoFactory(factory.DictFactory):
-    packageId = factory.Sequence(lambda n: f"pkg-{n}")
-    size = "Small"
-    weight = 1.5
-    tag = ""
+from tests.deliveries.factories import LocationFactory
+from tests.ingestion.factories import PackageInfoFactory
 
 
 class DeliveryMessageFactory(factory.DictFactory):

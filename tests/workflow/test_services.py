@@ -269,6 +269,16 @@ def test_a_cancel_before_its_create_makes_the_create_show_it_cancelled_and_do_no
     assert (shown["stage"], shown["reason"]) == ("Cancelled", "cancelled before it was scheduled")
 
 
+def test_showing_an_early_cancel_that_fails_transiently_is_retried(fake):
+    message = DeliveryMessageFactory()
+    services.handle(cancel_message(message["deliveryId"]))
+    fake.fail("put_delivery", transient("put_delivery"), times=1)
+
+    assert retried(message).counts
+    assert services.handle(message, 1).status == Status.CANCELLED
+    assert fake.deliveries[message["deliveryId"]]["stage"] == "Cancelled"
+
+
 def test_a_cancel_whose_undo_did_not_finish_is_finished_by_whichever_message_comes_next(fake):
     message = DeliveryMessageFactory()
     delivery_id = message["deliveryId"]

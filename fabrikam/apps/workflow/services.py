@@ -136,7 +136,10 @@ def _schedule(message: dict[str, Any], attempt: int) -> Outcome:
     status = state.get("status", "")
     if status in ENDED_UNSCHEDULED:
         if not state.get("shown") and not state.get("replayable"):
-            _show_ended(delivery_id, _delivery_body(message, ""), state.get("reason", ""))
+            try:
+                _show_ended(delivery_id, _delivery_body(message, ""), state.get("reason", ""))
+            except TransientError as error:
+                raise _retry(str(error), attempt, error.retry_after) from error
         return Outcome(status, state.get("reason", ""), state.get("droneId", ""))
     if status == Status.COMPLETED:
         return Outcome(status, state.get("reason", ""), state.get("droneId", ""))
