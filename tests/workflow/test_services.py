@@ -296,6 +296,22 @@ def test_a_cancel_whose_undo_did_not_finish_is_finished_by_whichever_message_com
     assert services.handle(cancel_message(delivery_id), 1).status == Status.CANCELLED
 
 
+def test_a_cancel_retried_while_the_delivery_finishes_its_undo_still_cancels(fake):
+    message = DeliveryMessageFactory()
+    delivery_id = message["deliveryId"]
+    fake.fail("put_delivery", transient("put_delivery"), times=1)
+    retried(message)
+    fake.fail("release_drone", transient("release_drone"), times=2)
+    retried(cancel_message(delivery_id))
+    retried(message, 1)  # the delivery took over the undo, and it failed too
+
+    outcome = services.handle(cancel_message(delivery_id), 1)
+
+    assert outcome == services.Outcome(Status.CANCELLED, "cancelled by the client")
+    assert state(delivery_id)["cancelOutcome"] == "done"
+    assert fake.busy_drones() == []
+
+
 def test_a_cancel_failing_transiently_backs_off_with_its_attempts(fake):
     message, _ = scheduled(fake)
     fake.fail("cancel_delivery", transient("cancel_delivery"))

@@ -282,7 +282,7 @@ def _cancel(delivery_id: str, attempt: int) -> Outcome:
     status = state.get("status", "")
     if status == Status.CANCELLED:
         return Outcome(Status.CANCELLED, state.get("reason", ""))
-    if status in (Status.COMPENSATED, Status.COMPENSATING):
+    if status in (Status.COMPENSATED, Status.COMPENSATING) and not state.get("cancelRequested"):
         reason = f"not cancelled: the delivery already ended ({state.get('reason', '')})"
         _record(delivery_id, CANCEL, OperationOutcome.REFUSED, reason)
         return Outcome(OperationOutcome.REFUSED, reason)
