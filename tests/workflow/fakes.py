@@ -74,8 +74,9 @@ class FakeServices:
         self._enter("put_package")
         self.packages[package_id] = dict(body)
 
-    def mark_package(self, package_id: str, delivery_state: str) -> bool:
+    def mark_package(self, package_id: str, owner_id: str, delivery_state: str) -> bool:
         self._enter("mark_package")
+        assert owner_id, "the saga names the package's owner"
         if package_id not in self.packages:
             return False
         self.packages[package_id]["deliveryState"] = delivery_state

@@ -153,6 +153,7 @@ def _schedule(message: dict[str, Any], attempt: int) -> Outcome:
         status=Status.RUNNING,
         packageId=message["packageInfo"]["packageId"],
         request=json.dumps(_delivery_body(message, "")),
+        ownerId=message["ownerId"],
     )
     try:
         if not state.get("packageDone"):
@@ -221,7 +222,7 @@ def _compensate(
     repository.update(delivery_id, status=Status.COMPENSATING, reason=reason)
     logger.warning("compensating delivery %s: %s", delivery_id, reason)
     try:
-        _undo(delivery_id, message["packageInfo"]["packageId"], reason)
+        _undo(delivery_id, message["packageInfo"]["packageId"], message["ownerId"], reason)
         _show_ended(delivery_id, _delivery_body(message, ""), reason)
     except DownstreamError as error:
         raise _retry(f"compensation of {delivery_id} pending: {error}", attempt) from error
@@ -229,12 +230,12 @@ def _compensate(
     return Outcome(ending, reason)
 
 
-def _undo(delivery_id: str, package_id: str, reason: str) -> bool:
+def _undo(delivery_id: str, package_id: str, owner_id: str, reason: str) -> bool:
     """Cancel the delivery, release the drone, free the package. Whether a delivery existed."""
     existed = clients.cancel_delivery(delivery_id, reason)
     clients.release_drone(delivery_id)
     if package_id:
-        clients.mark_package(package_id, "NotInDelivery")
+        clients.mark_package(package_id, owner_id, "NotInDelivery")
     if existed:
         repository.update(delivery_id, shown=1)
     return existed
@@ -266,11 +267,11 @@ def give_up(message: dict[str, Any], reason: str) -> None:
         _record(delivery_id, message["operation"], OperationOutcome.FAILED, reason)
         return
     repository.update(delivery_id, status=Status.COMPENSATING, reason=reason, replayable=1)
-    package_id = message.get("packageInfo", {}).get("packageId", "") or repository.load(
-        delivery_id
-    ).get("packageId", "")
+    state = repository.load(delivery_id)
+    package_id = message.get("packageInfo", {}).get("packageId", "") or state.get("packageId", "")
+    owner_id = message.get("ownerId", "") or state.get("ownerId", "")
     try:
-        _undo(delivery_id, package_id, reason)
+        _undo(delivery_id, package_id, owner_id, reason)
         repository.update(delivery_id, status=Status.COMPENSATED)
     except DownstreamError as error:
         logger.error("could not compensate %s after giving up: %s", delivery_id, error)
@@ -294,7 +295,7 @@ def _cancel(delivery_id: str, attempt: int) -> Outcome:
         return Outcome(Status.CANCELLED, CANCELLED_UNSCHEDULED)
     reason = CANCELLED_BY_CLIENT
     try:
-        if not _undo(delivery_id, state.get("packageId", ""), reason):
+        if not _undo(delivery_id, state.get("packageId", ""), state.get("ownerId", ""), reason):
             _show_ended(delivery_id, json.loads(state.get("request") or "null"), reason)
     except TransientError as error:
         raise _retry(str(error), attempt, error.retry_after) from error
