@@ -33,6 +33,7 @@ class DownstreamError(Exception):
         status: int | None,
         detail: str,
         retry_after: float | None = None,
+        problem_type: str = "",
     ) -> None:
         super().__init__(f"{service}: {method} {url} → {status or 'no answer'}: {detail}")
         self.service = service
@@ -40,6 +41,7 @@ class DownstreamError(Exception):
         self.status = status
         self.detail = detail
         self.retry_after = retry_after
+        self.problem_type = problem_type  # the problem+json `type` the service answered, if any
 
 
 class TransientError(DownstreamError):
@@ -60,14 +62,15 @@ def _retry_after(response: requests.Response) -> float | None:
         return None
 
 
-def _detail(response: requests.Response) -> str:
+def _problem(response: requests.Response) -> tuple[str, str]:
+    """(detail, problem type) of an error answer; the type is empty when it is not a problem."""
     try:
         body = response.json()
     except ValueError:
-        return response.text[:300]
+        return response.text[:300], ""
     if isinstance(body, dict):
-        return str(body.get("detail") or body.get("title") or body)
-    return str(body)[:300]
+        return str(body.get("detail") or body.get("title") or body), str(body.get("type") or "")
+    return str(body)[:300], ""
 
 
 @dataclass(frozen=True)
@@ -140,17 +143,22 @@ class ServiceClient:
             raise TransientError(self.name, method, url, None, str(exc)) from exc
         if response.status_code in TRANSIENT_STATUSES:
             self.breaker.record_failure()
+            detail, kind = _problem(response)
             raise TransientError(
                 self.name,
                 method,
                 url,
                 response.status_code,
-                _detail(response),
+                detail,
                 _retry_after(response),
+                problem_type=kind,
             )
         self.breaker.record_success()  # the service answered: 4xx is the caller's problem
         if response.status_code >= 400:
-            raise PermanentError(self.name, method, url, response.status_code, _detail(response))
+            detail, kind = _problem(response)
+            raise PermanentError(
+                self.name, method, url, response.status_code, detail, problem_type=kind
+            )
         return response
 
     def put(self, path: str, json: Any) -> requests.Response:
@@ -159,8 +167,8 @@ class ServiceClient:
     def patch(self, path: str, json: Any) -> requests.Response:
         return self.request("PATCH", path, json)
 
-    def delete(self, path: str) -> requests.Response:
-        return self.request("DELETE", path)
+    def delete(self, path: str, json: Any = None) -> requests.Response:
+        return self.request("DELETE", path, json)
 
     def get(self, path: str) -> requests.Response:
         return self.request("GET", path)

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from kombu.exceptions import ChannelError
+from django.db import DatabaseError
+from kombu.exceptions import ChannelError, KombuError
 from opentelemetry import metrics as otel
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -31,16 +32,28 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
+from redis.exceptions import RedisError
 
 from fabrikam import roles
 from fabrikam.roles import Store
 
 logger = logging.getLogger(__name__)
+# A store that cannot answer leaves its gauge out of this scrape; any other error is a bug and is
+# raised, so that a test (and an operator) sees it instead of a gauge that silently disappears.
+STORE_ERRORS = (OSError, TimeoutError, KombuError, RedisError, DatabaseError)
 _meter = otel.get_meter("fabrikam")
 
 HTTP_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 OPERATIONS = {"delivery", "cancel", "reschedule"}
-OUTCOMES = {"completed", "compensated", "cancelled", "dead-lettered", "retried", "failed"}
+OUTCOMES = {
+    "completed",
+    "compensated",
+    "cancelled",
+    "refused",
+    "dead-lettered",
+    "retried",
+    "failed",
+}
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 _request_duration = Histogram(
@@ -96,7 +109,10 @@ def queue_depths() -> dict[str, int]:
     depths: dict[str, int] = {}
     with app.connection_for_read() as connection:
         connection.ensure_connection(max_retries=1, timeout=settings.HEALTH_CHECK_TIMEOUT)
-        for queue in (settings.CELERY_TASK_DEFAULT_QUEUE, settings.DEAD_LETTER_QUEUE):
+        for queue in (
+            settings.DELIVERY_REQUESTS_QUEUE,
+            settings.DELIVERY_REQUESTS_DEADLETTER_QUEUE,
+        ):
             channel = connection.channel()
             try:
                 depths[queue] = channel.queue_declare(queue=queue, passive=True).message_count
@@ -144,7 +160,7 @@ def _read(name: str, reader: Callable[[], dict[str, int]]) -> dict[str, int]:
         return {}
     try:
         return reader()
-    except Exception as exc:
+    except STORE_ERRORS as exc:
         logger.warning("metric fabrikam.%s not read: %s: %s", name, type(exc).__name__, exc)
         return {}
 

@@ -195,6 +195,8 @@ BROKER_RESTORE_INTERVAL = env.integer("BROKER_RESTORE_INTERVAL", 10)  # how ofte
 # + compensation, which the task time limit bounds; a retry is re-scheduled with a countdown of at
 # most WORKFLOW_RETRY_MAX_DELAY, and the message is reserved meanwhile, so time limit + that delay
 # must stay under the lock duration. See README "Workflow".
+# Transient failures count towards WORKFLOW_MAX_ATTEMPTS; waiting for a free drone does not, it is
+# bounded by WORKFLOW_NO_DRONE_DEADLINE_SECONDS alone (README "Which rule ends a retry").
 WORKFLOW_MAX_ATTEMPTS = env.integer("WORKFLOW_MAX_ATTEMPTS", 10)
 WORKFLOW_RETRY_BASE_DELAY = env.number("WORKFLOW_RETRY_BASE_DELAY", 2.0)
 WORKFLOW_RETRY_MAX_DELAY = env.number("WORKFLOW_RETRY_MAX_DELAY", 60.0)

@@ -39,6 +39,7 @@ def test_put_creates_a_delivery_that_reads_back_as_sent(api, redis_store):
         "droneId": body["droneId"],
         "packageId": body["packageId"],
         "stage": "Created",
+        "reason": None,
     }
 
 
@@ -158,6 +159,7 @@ def test_put_accepts_the_assignment_etas_and_status_reports_them(api, redis_stor
         "lastKnownLocation": body["pickup"],
         "pickupETA": "2026-12-01T10:04:00Z",
         "deliveryETA": "2026-12-01T10:19:00Z",
+        "reason": None,
     }
 
 

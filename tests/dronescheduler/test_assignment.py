@@ -72,17 +72,63 @@ def test_repeating_an_assignment_returns_the_same_drone(api):
     assert Drone.objects.filter(status=DroneStatus.ASSIGNED).count() == 1
 
 
-def test_no_drone_able_to_carry_the_package_is_a_409_problem(api):
+def test_a_package_only_busy_drones_could_carry_is_a_409_no_drone_available(api):
     DroneFactory(max_payload_kg=5.0)
+    DroneFactory(max_payload_kg=12.0, status=DroneStatus.IN_FLIGHT)
 
-    response = put(api, "d-heavy", assignment_body(weight=20.0))
+    response = put(api, "d-wait", assignment_body(weight=10.0))
 
     assert response.status_code == 409
     assert response["Content-Type"] == "application/problem+json"
     problem = response.json()
     assert problem["type"].endswith("/no-drone-available")
-    assert "20 kg" in problem["detail"]
+    assert "10 kg" in problem["detail"]
     assert not DroneDelivery.objects.exists()
+
+
+def test_a_package_heavier_than_any_drone_carries_is_a_422_unserviceable(api):
+    DroneFactory(max_payload_kg=5.0)
+    DroneFactory(max_payload_kg=12.0, status=DroneStatus.MAINTENANCE)
+
+    response = put(api, "d-heavy", assignment_body(weight=14.0))
+
+    assert response.status_code == 422
+    assert response["Content-Type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["type"].endswith("/unserviceable")
+    assert "14 kg" in problem["detail"]
+    assert problem["weightKg"] == 14.0
+    assert not DroneDelivery.objects.exists()
+
+
+def test_a_package_larger_than_any_drone_carries_is_unserviceable(api):
+    DroneFactory(max_package_size=PackageSize.MEDIUM, max_payload_kg=12.0)
+
+    response = put(api, "d-large", assignment_body(size="Large", weight=1.0))
+
+    assert response.status_code == 422
+    assert response.json()["size"] == "Large"
+
+
+def test_a_dropoff_out_of_every_drones_reach_is_unserviceable(api):
+    DroneFactory(range_km=35.0)  # 20 km out and 20 km back is more than a full charge allows
+
+    response = put(api, "d-far", assignment_body(SEATTLE, north_of(SEATTLE, 20.0)))
+
+    assert response.status_code == 422
+    assert response.json()["type"].endswith("/unserviceable")
+
+
+def test_a_drone_on_a_low_battery_that_could_fly_it_charged_makes_it_a_wait(api):
+    DroneFactory(range_km=35.0, battery=10.0)
+
+    response = put(api, "d-charge", assignment_body(SEATTLE, north_of(SEATTLE, 5.0)))
+
+    assert response.status_code == 409
+
+
+def test_an_empty_fleet_is_a_wait_not_a_refusal(api):
+    assert put(api, "d-nofleet", assignment_body()).status_code == 409
 
 
 @pytest.mark.parametrize(

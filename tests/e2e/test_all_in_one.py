@@ -56,6 +56,36 @@ def test_a_delivery_request_travels_to_a_stored_delivery_with_a_real_drone(live)
     }
 
 
+def test_a_package_no_drone_can_carry_reads_as_cancelled_with_the_reason(live):
+    """`make run`'s fleet carries at most 12 kg: a 14 kg package is accepted (202), then ends at
+    once, and the client reads why instead of a 404."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    live.start("dev", ["dev", "--port", str(port), "--no-beat"])
+    live.wait_ready(base)
+    contoso = bearer(manage(["issue_token", "--owner", "contoso"], live.env))
+    heavy = {**delivery_request("pkg-14kg")}
+    heavy["packageInfo"] = {**heavy["packageInfo"], "size": "Large", "weight": 14.0}
+
+    accepted = requests.post(
+        f"{base}/api/deliveryrequests", json=heavy, timeout=10, headers=contoso
+    )
+    assert accepted.status_code == 202, accepted.text
+    delivery_id = accepted.json()["deliveryId"]
+
+    def ended() -> dict | None:
+        response = requests.get(
+            f"{base}/api/deliveries/{delivery_id}/status", timeout=5, headers=contoso
+        )
+        status = response.json() if response.status_code == 200 else None
+        return status if status and status["stage"] == "Cancelled" else None
+
+    status = wait_until(ended, 30, "the request to end as cancelled")
+    assert status["reason"].startswith("unserviceable: No drone of the fleet can carry 14 kg")
+    package = requests.get(f"{base}/api/packages/pkg-14kg", timeout=5, headers=contoso).json()
+    assert package["deliveryState"] == "NotInDelivery"
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token.strip()}"}
 

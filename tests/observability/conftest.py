@@ -88,9 +88,11 @@ def traced_system(system_env, receiver, tmp_path) -> Iterator[TracedSystem]:  # 
         "SERVICE_URL_DRONESCHEDULER": urls["dronescheduler"],
         "SERVICE_URL_DELIVERY": urls["delivery"],
     }
-    for role, port in ports.items():
-        system.start(role, ["serve", "--role", role, "--port", str(port)], services)
-    for url in urls.values():
-        system.wait_ready(url)
-    yield TracedSystem(system, urls, receiver)
-    system.stop()
+    try:  # a process that never gets ready must not outlive the test either
+        for role, port in ports.items():
+            system.start(role, ["serve", "--role", role, "--port", str(port)], services)
+        for url in urls.values():
+            system.wait_ready(url)
+        yield TracedSystem(system, urls, receiver)
+    finally:
+        system.stop()

@@ -9,23 +9,14 @@ import secrets
 import pytest
 import requests
 from celery import Celery
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support import auth
 from tests.support.live import wait_until
+from tests.support.prometheus import sample
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis]
 
 TASK = "workflow.handle_delivery_request"
-
-
-def sample(text: str, name: str, **labels: str) -> float:
-    """The value of the sample `name{labels}` in a Prometheus exposition; 0 when absent."""
-    for family in text_string_to_metric_families(text):
-        for found in family.samples:
-            if found.name == name and all(found.labels.get(k) == v for k, v in labels.items()):
-                return found.value
-    return 0.0
 
 
 def is_json_object(line: str) -> bool:
@@ -93,18 +84,21 @@ def test_metrics_count_saga_outcomes_requests_and_drones(traced_system):
 
     def saga_counts() -> tuple[float, float] | None:
         text = traced_system.metrics(worker)
-        counts = (
-            sample(text, "fabrikam_saga_outcomes_total", **completed),
-            sample(text, "fabrikam_saga_outcomes_total", **dead_lettered),
+        counts = (  # polled: not counted yet reads as 0 until it is
+            sample(text, "fabrikam_saga_outcomes_total", absent=0.0, **completed),
+            sample(text, "fabrikam_saga_outcomes_total", absent=0.0, **dead_lettered),
         )
         expected = (
-            sample(before, "fabrikam_saga_outcomes_total", **completed) + 2,
-            sample(before, "fabrikam_saga_outcomes_total", **dead_lettered) + 1,
+            sample(before, "fabrikam_saga_outcomes_total", absent=0.0, **completed) + 2,
+            sample(before, "fabrikam_saga_outcomes_total", absent=0.0, **dead_lettered) + 1,
         )
         return counts if counts == expected else None
 
     wait_until(saga_counts, 20, "the saga outcome counters to move")
-    assert sample(traced_system.metrics(worker), "fabrikam_queue_messages", queue=queue) == 0
+    after = traced_system.metrics(worker)
+    assert sample(after, "fabrikam_queue_messages", queue=queue) == 0
+    assert sample(after, "fabrikam_saga_outcomes_total", **completed) >= 2
+    assert sample(after, "fabrikam_queue_messages", queue=f"{queue}-deadletter") == 1
 
     ingestion = traced_system.metrics("ingestion")
     posts = {"role": "ingestion", "method": "POST", "route": "/api/deliveryrequests"}

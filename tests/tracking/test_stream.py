@@ -46,7 +46,13 @@ def test_a_stream_opens_with_the_events_so_far_then_the_status(client, api, crea
     assert status.id is None  # a status does not move the resume point
     assert status.json()["stage"] == "HeadedToPickup"
     assert status.json()["lastKnownLocation"] == update["location"]
-    assert set(status.json()) == {"stage", "lastKnownLocation", "pickupETA", "deliveryETA"}
+    assert set(status.json()) == {
+        "stage",
+        "lastKnownLocation",
+        "pickupETA",
+        "deliveryETA",
+        "reason",
+    }
 
 
 def test_changes_after_the_stream_opened_arrive_as_they_happen(client, api, create):

@@ -120,13 +120,13 @@ def saga(system_env, tmp_path) -> Iterator[SagaSystem]:  # noqa: F811 - fixture 
         SERVICE_URL_DRONESCHEDULER=proxies["dronescheduler"].url,
         SERVICE_URL_DELIVERY=proxies["delivery"].url,
     )
-    for name, port in ports.items():
-        role = name
-        live.start(name, ["serve", "--role", role, "--port", str(port)])
-    for url in urls.values():
-        live.wait_ready(url)
-    system = SagaSystem(live, env, urls, proxies)
-    yield system
-    live.stop()
-    for proxy in proxies.values():
-        proxy.close()
+    try:  # a process that never gets ready must not outlive the test either
+        for name, port in ports.items():
+            live.start(name, ["serve", "--role", name, "--port", str(port)])
+        for url in urls.values():
+            live.wait_ready(url)
+        yield SagaSystem(live, env, urls, proxies)
+    finally:
+        live.stop()
+        for proxy in proxies.values():
+            proxy.close()

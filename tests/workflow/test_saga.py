@@ -114,24 +114,81 @@ def test_poison_messages_land_in_the_dead_letter_queue_with_their_reason(saga):
     assert garbled[0]["originalBody"] == "{not json"
 
 
-def test_a_permanent_refusal_compensates_the_earlier_steps(saga):
-    saga.proxies["delivery"].add(Fault("PUT", "/api/deliveries/", status=422))
+def status_of(saga, delivery_id: str) -> dict | None:
+    response = saga.get("delivery", f"/api/deliveries/{delivery_id}/status")
+    return response.json() if response.status_code == 200 else None
+
+
+def ended_with(saga, delivery_id: str, timeout: float = 30) -> dict:
+    """The status once the client can read that the request ended (Cancelled, with why)."""
+    return wait_until(
+        lambda: (s := status_of(saga, delivery_id)) and s["stage"] == "Cancelled" and s,
+        timeout,
+        f"delivery {delivery_id} to read as cancelled",
+    )
+
+
+def test_a_permanent_refusal_compensates_the_earlier_steps_and_the_client_reads_why(saga):
+    saga.proxies["delivery"].add(Fault("PUT", "/api/deliveries/", status=422, times=1))
     saga.start_worker()
     delivery_id = saga.request_delivery("pkg-refused")
 
-    wait_until(
-        lambda: saga.proxies["dronescheduler"].calls(
-            "DELETE", f"/api/dronedeliveries/{delivery_id}"
-        ),
-        30,
-        "the drone to be released",
-    )
-    assert saga.proxies["delivery"].calls("PUT", f"/api/deliveries/{delivery_id}") == [422]
+    status = ended_with(saga, delivery_id)
+
+    assert status["reason"] == "delivery refused: injected fault"
+    assert saga.proxies["delivery"].calls("PUT", f"/api/deliveries/{delivery_id}") == [422, 201]
+    assert saga.proxies["dronescheduler"].calls(
+        "DELETE", f"/api/dronedeliveries/{delivery_id}"
+    ) == [200]
     assert saga.assigned_drones() == []
-    assert saga.get("delivery", f"/api/deliveries/{delivery_id}").status_code == 404
     released = saga.get("dronescheduler", f"/api/dronedeliveries/{delivery_id}").json()
     assert released["stage"] == "Released"
     assert saga.proxies["package"].calls("PATCH", "/api/packages/pkg-refused") == [204]
+    events = saga.get("delivery", f"/api/deliveries/{delivery_id}/events").json()
+    assert [e["stage"] for e in events] == ["Created", "Cancelled"]
+
+
+def test_a_package_no_drone_of_the_fleet_can_carry_is_compensated_at_once(saga):
+    saga.start_worker()
+    heavy = {"packageId": "pkg-14kg", "size": "Large", "weight": 14.0, "tag": "anvil"}
+    delivery_id = saga.request_delivery("pkg-14kg", packageInfo=heavy)
+
+    status = ended_with(saga, delivery_id)
+
+    assert status["reason"].startswith("unserviceable: No drone of the fleet can carry 14 kg")
+    assert saga.proxies["dronescheduler"].calls("PUT", f"/api/dronedeliveries/{delivery_id}") == [
+        422
+    ]
+    package = saga.get("package", "/api/packages/pkg-14kg").json()
+    assert package["deliveryState"] == "NotInDelivery"
+    assert saga.assigned_drones() == []
+
+
+def test_a_delivery_cancelled_while_it_waits_for_a_drone_reads_as_cancelled(saga):
+    saga.proxies["dronescheduler"].add(Fault("PUT", "/api/dronedeliveries/", status=409))
+    saga.start_worker()
+    delivery_id = saga.request_delivery("pkg-waiting")
+    wait_until(
+        lambda: len(saga.proxies["dronescheduler"].calls("PUT", "/api/dronedeliveries/")) >= 2,
+        30,
+        "the saga to wait for a drone",
+    )
+
+    response = requests.delete(
+        f"{saga.urls['ingestion']}/api/deliveryrequests/{delivery_id}",
+        timeout=10,
+        headers=auth.headers(),
+    )
+    assert response.status_code == 202
+
+    status = ended_with(saga, delivery_id)
+    assert status["reason"] == "cancelled by the client"
+    delivery = saga.delivery(delivery_id)
+    assert (delivery["stage"], delivery["reason"]) == ("Cancelled", "cancelled by the client")
+    assert saga.get("package", "/api/packages/pkg-waiting").json()["deliveryState"] == (
+        "NotInDelivery"
+    )
+    assert saga.assigned_drones() == []
 
 
 def test_retries_exhausted_dead_letters_and_a_replay_completes_once_the_service_is_back(saga):
@@ -167,7 +224,7 @@ def send_message(saga, message: dict, task_id: str) -> None:
         )
 
 
-def test_a_cancel_that_arrives_before_its_create_makes_the_create_do_nothing(saga):
+def test_a_cancel_that_arrives_before_its_create_makes_the_create_only_show_it_cancelled(saga):
     delivery_id = "early-cancel-1"
     send_message(
         saga, {"operation": "cancel", "deliveryId": delivery_id}, f"{delivery_id}:cancel:1"
@@ -191,7 +248,8 @@ def test_a_cancel_that_arrives_before_its_create_makes_the_create_do_nothing(sag
     later = saga.request_delivery("pkg-after")
     scheduled(saga, later)
 
-    assert saga.delivery(delivery_id) is None
+    status = ended_with(saga, delivery_id)
+    assert status["reason"] == "cancelled before it was scheduled"
     assert saga.proxies["package"].calls("PUT", "/api/packages/pkg-early") == []
     assert saga.proxies["dronescheduler"].calls("PUT", f"/api/dronedeliveries/{delivery_id}") == []
 

@@ -64,6 +64,7 @@ class Delivery:
     tracked_at: datetime | None = None  # that update's timestamp
     cancelled_at: datetime | None = None
     confirmed_at: datetime | None = None  # the confirmation's dateTime
+    reason: str = ""  # why it was cancelled (by the client, or the request could not be served)
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ class DeliveryStatus:
     last_known_location: Location
     pickup_eta: datetime | None
     delivery_eta: datetime | None
+    reason: str = ""
 
 
 @dataclass(frozen=True)

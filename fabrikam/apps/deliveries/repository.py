@@ -83,6 +83,7 @@ FIELDS = {
     "ll": "lastKnownLocation (latest flight update)",
     "tt": "timestamp of the latest flight update",
     "xa": "cancelledAt",
+    "r": "reason it was cancelled",
     "ct": "confirmation type",
     "cd": "confirmation dateTime",
     "cg": "confirmation geoCoordinates",
@@ -232,6 +233,7 @@ def _decode(delivery_id: str, raw: dict[bytes, bytes]) -> Delivery:
         tracked_at=_optional_time(fields, "tt"),
         cancelled_at=_optional_time(fields, "xa"),
         confirmed_at=_optional_time(fields, "cd"),
+        reason=_text(fields.get("r", b"")),
     )
 
 
@@ -358,9 +360,15 @@ def reschedule(delivery_id: str, change: Reschedule, owner_id: str, now: datetim
 
 
 def cancel(
-    delivery_id: str, owner_id: str, now: datetime, expires_at: datetime, forget_at: datetime
+    delivery_id: str,
+    owner_id: str,
+    now: datetime,
+    expires_at: datetime,
+    forget_at: datetime,
+    reason: str = "",
 ) -> Outcome:
-    """cancelled (at) | closed (stage) | missing | gone (cancelled at)."""
+    """cancelled (at) | closed (stage) | missing | gone (cancelled at). The reason is kept
+    with the delivery (the first cancellation's)."""
 
     def build(current: str) -> ScriptCall:
         return ScriptCall(
@@ -379,6 +387,7 @@ def cancel(
                 encode_time(forget_at),
                 f"{delivery_id}|{current}|{owner_id}",
                 current,
+                reason,
             ],
         )
 

@@ -54,6 +54,7 @@ def delivery_status(delivery_id: str) -> DeliveryStatus:
         last_known_location=delivery.last_location or delivery.pickup,
         pickup_eta=delivery.pickup_eta,
         delivery_eta=delivery.delivery_eta,
+        reason=delivery.reason,
     )
 
 

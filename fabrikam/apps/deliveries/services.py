@@ -78,9 +78,29 @@ def reschedule_delivery(delivery_id: str, change: Reschedule) -> Delivery:
     return selectors.get_delivery(delivery_id)
 
 
-def cancel_delivery(delivery_id: str) -> Cancellation:
-    """Cancel; idempotent. The delivery, its events and its confirmation/notify-me data expire
-    DELIVERY_CANCELLED_TTL_SECONDS later; a completed delivery cannot be cancelled."""
+def record_cancelled(
+    delivery_id: str, details: DeliveryDetails, reason: str
+) -> tuple[Delivery, bool]:
+    """The workflow's PUT of a request that ended before it was scheduled (cancelled while it
+    waited for a drone, or no drone can serve it): stored as Cancelled with the reason, so the
+    client reads what became of it. Returns (delivery, created). Idempotent; a delivery that
+    exists is cancelled as it is (its details are not replaced)."""
+    created = False
+    if repository.load(delivery_id) is None:
+        _, created = schedule_delivery(delivery_id, details)
+    elif (stored := selectors.get_delivery(delivery_id)).owner.user_id != details.owner.user_id:
+        raise OwnerMismatch(
+            f"Delivery {delivery_id} belongs to owner {stored.owner.user_id}, "
+            f"not {details.owner.user_id}.",
+            errors={"owner.userId": [f"Must be {stored.owner.user_id}."]},
+        )
+    cancel_delivery(delivery_id, reason)
+    return selectors.get_delivery(delivery_id), created
+
+
+def cancel_delivery(delivery_id: str, reason: str = "") -> Cancellation:
+    """Cancel, keeping why; idempotent. The delivery, its events and its confirmation/notify-me
+    data expire DELIVERY_CANCELLED_TTL_SECONDS later; a completed delivery cannot be cancelled."""
     ttl = timedelta(seconds=settings.DELIVERY_CANCELLED_TTL_SECONDS)
     now = timezone.now()
     delivery = repository.load(delivery_id)
@@ -91,7 +111,9 @@ def cancel_delivery(delivery_id: str) -> Cancellation:
         return Cancellation(delivery_id, previous, previous + ttl)  # cancelled, since expired
     expires_at = now + ttl
     forget_at = expires_at + timedelta(seconds=settings.DELIVERY_TOMBSTONE_TTL_SECONDS)
-    outcome = repository.cancel(delivery_id, delivery.owner.user_id, now, expires_at, forget_at)
+    outcome = repository.cancel(
+        delivery_id, delivery.owner.user_id, now, expires_at, forget_at, reason
+    )
     if outcome.status == "gone":  # expired between the two reads
         cancelled_at = repository.decode_time(outcome.detail)
         return Cancellation(delivery_id, cancelled_at, cancelled_at + ttl)

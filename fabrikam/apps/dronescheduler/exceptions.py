@@ -2,12 +2,20 @@ from __future__ import annotations
 
 from rest_framework import status
 
-from fabrikam.problems import Conflict, DomainError, NotFound
+from fabrikam.problems import Conflict, DomainError, NotFound, Unprocessable
 
 
 class NoDroneAvailable(Conflict):
     title = "No drone available"
     slug = "no-drone-available"
+
+
+class Unserviceable(Unprocessable):
+    """No drone of the fleet could ever serve the request (too heavy, too large, out of reach):
+    unlike NoDroneAvailable, waiting does not help."""
+
+    title = "No drone in the fleet can serve this delivery"
+    slug = "unserviceable"
 
 
 class DroneDeliveryNotFound(NotFound):

@@ -87,6 +87,33 @@ def available_drones_by_distance(
     return drones.order_by("sq_degrees", "id")
 
 
+def fleet_can_serve(pickup: Location, dropoff: Location, weight_kg: float, size: int) -> bool:
+    """Whether any drone of the fleet, whatever it is doing now, could fly this delivery from its
+    home on a full charge: carry the load and the size, reach pickup and dropoff and fly home with
+    its reserve. An empty fleet answers True (drones may not be seeded yet: wait, not refuse).
+
+    Lenient on purpose (the flat-earth distance with the SQL filter's slack): a borderline trip
+    counts as servable and waits for a drone, bounded by the workflow's no-drone deadline."""
+    if not Drone.objects.exists():
+        return True
+    trip_km = (
+        _approx_km(F("home_latitude"), F("home_longitude"), pickup)
+        + Value(distance_km(pickup, dropoff))
+        + _approx_km(F("home_latitude"), F("home_longitude"), dropoff)
+    )
+    reserve = 1 + settings.DRONE_BATTERY_RESERVE
+    return (
+        Drone.objects.filter(max_payload_kg__gte=weight_kg, max_package_size__gte=size)
+        .annotate(
+            trip_km=ExpressionWrapper(
+                trip_km * Value(reserve * BATTERY_FILTER_SLACK), output_field=FloatField()
+            )
+        )
+        .filter(range_km__gte=F("trip_km"))
+        .exists()
+    )
+
+
 def nearest_available_drone(
     pickup: Location,
     dropoff: Location,

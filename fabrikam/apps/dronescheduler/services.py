@@ -17,6 +17,7 @@ from fabrikam.apps.dronescheduler.exceptions import (
     DroneDeliveryNotFound,
     DroneNotFound,
     NoDroneAvailable,
+    Unserviceable,
 )
 from fabrikam.apps.dronescheduler.models import (
     Drone,
@@ -116,7 +117,11 @@ def _assign_nearest(request: AssignmentRequest) -> DroneDelivery:
         existing = _assignment_of(request.delivery_id)
         if existing is not None:
             return _unless_released(existing)
-        drone = take_nearest_fitting(request)
+        try:
+            drone = take_nearest_fitting(request)
+        except NoDroneAvailable:
+            _refuse_if_unserviceable(request)
+            raise
         now = timezone.now()
         pickup_eta, delivery_eta = estimate_etas(drone, request.pickup, request.dropoff, now)
         drone.status = DroneStatus.ASSIGNED
@@ -144,6 +149,19 @@ def _assign_nearest(request: AssignmentRequest) -> DroneDelivery:
             battery_at_departure=drone.battery,
         )
         return delivery
+
+
+def _refuse_if_unserviceable(request: AssignmentRequest) -> None:
+    if not selectors.fleet_can_serve(
+        request.pickup, request.dropoff, request.weight_kg, request.size
+    ):
+        raise Unserviceable(
+            f"No drone of the fleet can carry {request.weight_kg:g} kg ({request.size.label}) "
+            "from the pickup to the dropoff and fly home with its battery reserve; waiting will "
+            "not help.",
+            weightKg=request.weight_kg,
+            size=request.size.label,
+        )
 
 
 def _one_call_per_delivery(delivery_id: str) -> None:

@@ -78,6 +78,8 @@ def release_drone(delivery_id: str) -> bool:
 
 
 def put_delivery(delivery_id: str, body: dict[str, Any]) -> None:
+    """Create or replace; with `stage: Cancelled` and a `reason`, store a request that ended
+    before it was scheduled as cancelled, so its client can read why."""
     deliveries().put(f"/api/deliveries/{delivery_id}", body)
 
 
@@ -85,5 +87,10 @@ def reschedule_delivery(delivery_id: str, body: dict[str, Any]) -> None:
     deliveries().patch(f"/api/deliveries/{delivery_id}", body)
 
 
-def cancel_delivery(delivery_id: str) -> bool:
-    return _ignoring_not_found(deliveries().delete, f"/api/deliveries/{delivery_id}")
+def cancel_delivery(delivery_id: str, reason: str = "") -> bool:
+    """Cancel, keeping the reason; False when there was no delivery to cancel."""
+    return _ignoring_not_found(
+        deliveries().delete,
+        f"/api/deliveries/{delivery_id}",
+        {"reason": reason} if reason else None,
+    )

@@ -32,7 +32,7 @@ from fabrikam.http import (  # read an answer as ServiceClient reads it
     TRANSIENT_STATUSES,
     PermanentError,
     TransientError,
-    _detail,
+    _problem,
     _retry_after,
 )
 
@@ -102,12 +102,21 @@ class InProcessClient:
             request._force_auth_user, request._force_auth_token = known
         answer = self._dispatch(request)
         url = f"in-process:{path}"
-        if answer.status_code in TRANSIENT_STATUSES:
-            raise TransientError(
-                self.name, method, url, answer.status_code, _detail(answer), _retry_after(answer)
-            )
         if answer.status_code >= 400:
-            raise PermanentError(self.name, method, url, answer.status_code, _detail(answer))
+            detail, kind = _problem(answer)
+            if answer.status_code in TRANSIENT_STATUSES:
+                raise TransientError(
+                    self.name,
+                    method,
+                    url,
+                    answer.status_code,
+                    detail,
+                    _retry_after(answer),
+                    problem_type=kind,
+                )
+            raise PermanentError(
+                self.name, method, url, answer.status_code, detail, problem_type=kind
+            )
         return answer
 
     @staticmethod
@@ -135,8 +144,8 @@ class InProcessClient:
     def patch(self, path: str, json: Any) -> InProcessResponse:
         return self.request("PATCH", path, json)
 
-    def delete(self, path: str) -> InProcessResponse:
-        return self.request("DELETE", path)
+    def delete(self, path: str, json: Any = None) -> InProcessResponse:
+        return self.request("DELETE", path, json)
 
     def get(self, path: str) -> InProcessResponse:
         return self.request("GET", path)

@@ -67,6 +67,15 @@ def set_if_absent(delivery_id: str, field: str, value: Any) -> str:
     return redis.hget(key, field).decode()
 
 
+def increment(delivery_id: str, field: str) -> int:
+    """Add one to a counter of the saga (e.g. how often it waited); returns the new count."""
+    key = _key("saga", delivery_id)
+    pipe = _redis().pipeline()
+    pipe.hincrby(key, field, 1)
+    pipe.expire(key, STATE_TTL_SECONDS)
+    return int(pipe.execute()[0])
+
+
 class Busy(Exception):
     """Another worker holds this delivery's lock, for `retry_in` more seconds at most."""
 

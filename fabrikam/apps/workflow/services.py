@@ -4,10 +4,26 @@ Delivery: package PUT → drone assignment PUT → delivery PUT. Each step is id
 completion is recorded (repository), so a redelivered message resumes where the last attempt
 stopped. A step that fails permanently undoes the earlier ones; a transient failure asks the caller
 (the Celery task) to try again later with `RetryLater`, never by sleeping here.
+
+The saga's `status` belongs to the delivery operation alone. A cancel or a reschedule records its
+own outcome (`cancelOutcome`/`cancelReason`, `rescheduleOutcome`/`rescheduleReason`) and changes
+the saga's status only when it succeeds (a cancel ends it): a failed reschedule never ends a
+delivery.
+
+Which rule ends a retry (README "Workflow"): waiting for a free drone is bounded by
+WORKFLOW_NO_DRONE_DEADLINE_SECONDS, not by attempts (those waits do not count); every other
+transient failure counts towards WORKFLOW_MAX_ATTEMPTS. A request no drone of the fleet can ever
+serve (the scheduler's `unserviceable` problem) is compensated at once.
+
+A request that ends without being scheduled (cancelled while it waited, unserviceable, no drone
+within the deadline, refused) is stored in the deliveries service as Cancelled with the reason, so
+the client that was told 202 reads what became of it. Only a delivery dead-lettered after its
+retries ran out is not: an operator may replay it, and a replay must be able to create it.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import time
@@ -17,14 +33,20 @@ from typing import Any
 from django.conf import settings
 
 from fabrikam.apps.workflow import clients, repository
-from fabrikam.apps.workflow.messages import CANCEL, DELIVERY
+from fabrikam.apps.workflow.messages import CANCEL, DELIVERY, RESCHEDULE
 from fabrikam.http import DownstreamError, PermanentError, TransientError
 from fabrikam.resilience import backoff_delay
 
 logger = logging.getLogger(__name__)
 
+UNSERVICEABLE = "unserviceable"  # the drone scheduler's problem type (its last path segment)
+CANCELLED_BY_CLIENT = "cancelled by the client"
+CANCELLED_UNSCHEDULED = "cancelled before it was scheduled"
+
 
 class Status:
+    """The delivery saga's state."""
+
     RUNNING = "running"
     COMPLETED = "completed"
     COMPENSATING = "compensating"
@@ -33,6 +55,15 @@ class Status:
 
 
 FINAL = {Status.COMPLETED, Status.COMPENSATED, Status.CANCELLED}
+ENDED_UNSCHEDULED = {Status.COMPENSATED, Status.CANCELLED}
+
+
+class OperationOutcome:
+    """What a cancel or reschedule did, recorded apart from the saga's state."""
+
+    DONE = "done"
+    REFUSED = "refused"  # a service said no, or the delivery had already ended
+    FAILED = "failed"  # retries ran out; the message is dead-lettered
 
 
 class RetryLater(Exception):
@@ -60,6 +91,18 @@ def _retry(reason: str, attempt: int, retry_after: float | None = None) -> Retry
     return RetryLater(reason, countdown)
 
 
+def _wait(delivery_id: str, counter: str, reason: str, at_most: float | None = None) -> RetryLater:
+    """A retry that does not count towards WORKFLOW_MAX_ATTEMPTS (something else bounds it),
+    backing off by how often this saga has waited so far."""
+    waits = repository.increment(delivery_id, counter)
+    countdown = backoff_delay(
+        waits, settings.WORKFLOW_RETRY_BASE_DELAY, settings.WORKFLOW_RETRY_MAX_DELAY
+    )
+    if at_most is not None:
+        countdown = max(0.1, min(countdown, at_most))
+    return RetryLater(reason, countdown, counts=False)
+
+
 def handle(message: dict[str, Any], attempt: int = 0, replayed: bool = False) -> Outcome:
     """Process one validated message; `attempt` counts earlier tries of this message. A message an
     operator replayed from the dead-letter queue starts its saga afresh."""
@@ -71,7 +114,7 @@ def handle(message: dict[str, Any], attempt: int = 0, replayed: bool = False) ->
             if message["operation"] == DELIVERY:
                 return _schedule(message, attempt)
             if message["operation"] == CANCEL:
-                return _cancel(delivery_id)
+                return _cancel(delivery_id, attempt)
             return _reschedule(message, attempt)
     except repository.Busy as busy:
         # Come back when the other worker's lock is released or has expired (it died).
@@ -82,31 +125,41 @@ def handle(message: dict[str, Any], attempt: int = 0, replayed: bool = False) ->
         ) from None
 
 
+def _record(delivery_id: str, operation: str, outcome: str, reason: str = "") -> None:
+    repository.update(delivery_id, **{f"{operation}Outcome": outcome, f"{operation}Reason": reason})
+
+
 # --- delivery ---
 def _schedule(message: dict[str, Any], attempt: int) -> Outcome:
     delivery_id = message["deliveryId"]
     state = repository.load(delivery_id)
-    if state.get("status") in FINAL:
-        return Outcome(state["status"], state.get("reason", ""), state.get("droneId", ""))
-    if state.get("cancelRequested"):
-        repository.update(
-            delivery_id, status=Status.CANCELLED, reason="cancelled before it was scheduled"
-        )
-        return Outcome(Status.CANCELLED, "cancelled before it was scheduled")
-    if state.get("status") == Status.COMPENSATING:
+    status = state.get("status", "")
+    if status in ENDED_UNSCHEDULED:
+        if not state.get("shown") and not state.get("replayable"):
+            try:
+                _show_ended(delivery_id, _delivery_body(message, ""), state.get("reason", ""))
+            except TransientError as error:
+                raise _retry(str(error), attempt, error.retry_after) from error
+        return Outcome(status, state.get("reason", ""), state.get("droneId", ""))
+    if status == Status.COMPLETED:
+        return Outcome(status, state.get("reason", ""), state.get("droneId", ""))
+    if state.get("cancelRequested"):  # a cancel that has not finished its own undo
+        return _compensate(message, CANCELLED_BY_CLIENT, attempt, Status.CANCELLED)
+    if status == Status.COMPENSATING:
         return _compensate(message, state.get("reason", ""), attempt)
     started = float(repository.set_if_absent(delivery_id, "firstAttemptAt", time.time()))
     repository.update(
         delivery_id,
         status=Status.RUNNING,
         packageId=message["packageInfo"]["packageId"],
+        request=json.dumps(_delivery_body(message, "")),
         ownerId=message["ownerId"],
     )
     try:
         if not state.get("packageDone"):
             clients.put_package(message["packageInfo"]["packageId"], _package_body(message))
             repository.update(delivery_id, packageDone=1)
-        drone_id = state.get("droneId") or _assign(message, started, attempt)
+        drone_id = state.get("droneId") or _assign(message, started)
         if not state.get("deliveryDone"):
             etas = repository.load(delivery_id)
             body = _delivery_body(message, drone_id)
@@ -116,28 +169,40 @@ def _schedule(message: dict[str, Any], attempt: int) -> Outcome:
     except TransientError as error:
         raise _retry(str(error), attempt, error.retry_after) from error
     except PermanentError as error:
-        return _compensate(message, f"{error.service} refused: {error.detail}", attempt)
+        return _compensate(message, _refusal(error), attempt)
     repository.update(delivery_id, status=Status.COMPLETED)
     logger.info("delivery %s scheduled with drone %s", delivery_id, drone_id)
     return Outcome(Status.COMPLETED, drone_id=drone_id)
 
 
-def _assign(message: dict[str, Any], started: float, attempt: int) -> str:
+def _refusal(error: PermanentError) -> str:
+    if error.problem_type.rsplit("/", 1)[-1] == UNSERVICEABLE:
+        return f"unserviceable: {error.detail}"
+    if error.status is None:  # raised here: the no-drone deadline passed
+        return error.detail
+    return f"{error.service} refused: {error.detail}"
+
+
+def _assign(message: dict[str, Any], started: float) -> str:
     delivery_id = message["deliveryId"]
     try:
         assignment = clients.assign_drone(delivery_id, _assignment_body(message))
     except PermanentError as error:
         if error.status != 409:
-            raise
-        waited = time.time() - started
-        if waited < settings.WORKFLOW_NO_DRONE_DEADLINE_SECONDS:
-            raise _retry(f"no drone available yet ({error.detail})", attempt) from error
+            raise  # unserviceable (422) or a refusal: compensated at once
+        deadline = settings.WORKFLOW_NO_DRONE_DEADLINE_SECONDS
+        left = deadline - (time.time() - started)
+        if left > 0:
+            # Bounded by the deadline, not by attempts; the last try lands at the deadline.
+            raise _wait(
+                delivery_id, "droneWaits", f"no drone available yet ({error.detail})", left
+            ) from error
         raise PermanentError(
             error.service,
             error.method,
             "",
-            409,
-            f"no drone became available within {settings.WORKFLOW_NO_DRONE_DEADLINE_SECONDS:g}s",
+            None,
+            f"no drone became available within {deadline:g}s",
         ) from error
     repository.update(
         delivery_id,
@@ -148,70 +213,99 @@ def _assign(message: dict[str, Any], started: float, attempt: int) -> str:
     return assignment["droneId"]
 
 
-def _compensate(message: dict[str, Any], reason: str, attempt: int) -> Outcome:
-    """Undo what the saga did, newest first, and record why. Safe to repeat."""
+def _compensate(
+    message: dict[str, Any], reason: str, attempt: int, ending: str = Status.COMPENSATED
+) -> Outcome:
+    """Undo what the saga did, newest first, record why, and show the client the request ended
+    (Cancelled with the reason). Safe to repeat. `ending` is the saga's final status."""
     delivery_id = message["deliveryId"]
     repository.update(delivery_id, status=Status.COMPENSATING, reason=reason)
     logger.warning("compensating delivery %s: %s", delivery_id, reason)
     try:
-        _undo(
-            delivery_id,
-            message.get("packageInfo", {}).get("packageId", ""),
-            message.get("ownerId", ""),
-        )
+        _undo(delivery_id, message["packageInfo"]["packageId"], message["ownerId"], reason)
+        _show_ended(delivery_id, _delivery_body(message, ""), reason)
     except DownstreamError as error:
         raise _retry(f"compensation of {delivery_id} pending: {error}", attempt) from error
-    repository.update(delivery_id, status=Status.COMPENSATED)
-    return Outcome(Status.COMPENSATED, reason)
+    repository.update(delivery_id, status=ending)
+    return Outcome(ending, reason)
 
 
-def _undo(delivery_id: str, package_id: str, owner_id: str) -> None:
-    clients.cancel_delivery(delivery_id)
+def _undo(delivery_id: str, package_id: str, owner_id: str, reason: str) -> bool:
+    """Cancel the delivery, release the drone, free the package. Whether a delivery existed."""
+    existed = clients.cancel_delivery(delivery_id, reason)
     clients.release_drone(delivery_id)
     if package_id:
         clients.mark_package(package_id, owner_id, "NotInDelivery")
+    if existed:
+        repository.update(delivery_id, shown=1)
+    return existed
+
+
+def _show_ended(delivery_id: str, body: dict[str, Any] | None, reason: str) -> None:
+    """Store a request that ended unscheduled as a Cancelled delivery with the reason. A refusal
+    is logged, not retried (the saga has ended either way); a transient failure propagates."""
+    if repository.load(delivery_id).get("shown"):
+        return
+    if not body:
+        logger.warning("delivery %s ended (%s) before its request was seen", delivery_id, reason)
+        return
+    try:
+        clients.put_delivery(delivery_id, {**body, "stage": "Cancelled", "reason": reason})
+    except PermanentError as error:
+        logger.error("delivery %s ended (%s) but cannot be shown: %s", delivery_id, reason, error)
+        repository.update(delivery_id, shownError=str(error)[:500])
+        return
+    repository.update(delivery_id, shown=1)
 
 
 def give_up(message: dict[str, Any], reason: str) -> None:
-    """Retries are exhausted: leave nothing half-done. Best effort; the caller dead-letters."""
+    """Retries are exhausted; the caller dead-letters the message. A delivery leaves nothing
+    half-done (best effort) and stays unshown so that a replay can schedule it; a cancel or a
+    reschedule records that it failed and leaves the delivery as it was."""
     delivery_id = message["deliveryId"]
-    repository.update(delivery_id, status=Status.COMPENSATING, reason=reason)
+    if message["operation"] != DELIVERY:
+        _record(delivery_id, message["operation"], OperationOutcome.FAILED, reason)
+        return
+    repository.update(delivery_id, status=Status.COMPENSATING, reason=reason, replayable=1)
     state = repository.load(delivery_id)
     package_id = message.get("packageInfo", {}).get("packageId", "") or state.get("packageId", "")
     owner_id = message.get("ownerId", "") or state.get("ownerId", "")
     try:
-        if message["operation"] == DELIVERY:
-            _undo(delivery_id, package_id, owner_id)
+        _undo(delivery_id, package_id, owner_id, reason)
         repository.update(delivery_id, status=Status.COMPENSATED)
     except DownstreamError as error:
         logger.error("could not compensate %s after giving up: %s", delivery_id, error)
 
 
 # --- cancel ---
-def _cancel(delivery_id: str) -> Outcome:
+def _cancel(delivery_id: str, attempt: int) -> Outcome:
     state = repository.load(delivery_id)
-    if state.get("status") == Status.CANCELLED:
+    status = state.get("status", "")
+    if status == Status.CANCELLED:
         return Outcome(Status.CANCELLED, state.get("reason", ""))
+    if status in (Status.COMPENSATED, Status.COMPENSATING) and not state.get("cancelRequested"):
+        reason = f"not cancelled: the delivery already ended ({state.get('reason', '')})"
+        _record(delivery_id, CANCEL, OperationOutcome.REFUSED, reason)
+        return Outcome(OperationOutcome.REFUSED, reason)
     repository.update(delivery_id, cancelRequested=1)
-    if not state.get("status"):
-        # The create has not arrived (or not started): remember, so the late create does nothing.
-        repository.update(
-            delivery_id, status=Status.CANCELLED, reason="cancelled before it was scheduled"
-        )
-        return Outcome(Status.CANCELLED, "cancelled before it was scheduled")
+    if not status:
+        # The create has not arrived (or not started): it will find the cancel, end and show.
+        repository.update(delivery_id, status=Status.CANCELLED, reason=CANCELLED_UNSCHEDULED)
+        _record(delivery_id, CANCEL, OperationOutcome.DONE, CANCELLED_UNSCHEDULED)
+        return Outcome(Status.CANCELLED, CANCELLED_UNSCHEDULED)
+    reason = CANCELLED_BY_CLIENT
     try:
-        clients.cancel_delivery(delivery_id)
-        clients.release_drone(delivery_id)
-        if state.get("packageId"):
-            clients.mark_package(state["packageId"], state.get("ownerId", ""), "NotInDelivery")
+        if not _undo(delivery_id, state.get("packageId", ""), state.get("ownerId", ""), reason):
+            _show_ended(delivery_id, json.loads(state.get("request") or "null"), reason)
     except TransientError as error:
-        raise _retry(str(error), 0, error.retry_after) from error
+        raise _retry(str(error), attempt, error.retry_after) from error
     except PermanentError as error:
-        reason = f"cannot cancel: {error.service} answered {error.status}: {error.detail}"
-        repository.update(delivery_id, cancelRefused=reason)
-        return Outcome(state.get("status", ""), reason)
-    repository.update(delivery_id, status=Status.CANCELLED, reason="cancelled by the client")
-    return Outcome(Status.CANCELLED, "cancelled by the client")
+        refused = f"cannot cancel: {error.service} answered {error.status}: {error.detail}"
+        _record(delivery_id, CANCEL, OperationOutcome.REFUSED, refused)
+        return Outcome(OperationOutcome.REFUSED, refused)
+    repository.update(delivery_id, status=Status.CANCELLED, reason=reason)
+    _record(delivery_id, CANCEL, OperationOutcome.DONE, reason)
+    return Outcome(Status.CANCELLED, reason)
 
 
 # --- reschedule ---
@@ -220,9 +314,17 @@ def _reschedule(message: dict[str, Any], attempt: int) -> Outcome:
     state = repository.load(delivery_id)
     status = state.get("status", "")
     if status in (Status.CANCELLED, Status.COMPENSATED, Status.COMPENSATING):
-        return Outcome(status, f"not rescheduled: the delivery is {status}")
-    if status != Status.COMPLETED:
+        reason = f"not rescheduled: the delivery is {status}"
+        _record(delivery_id, RESCHEDULE, OperationOutcome.REFUSED, reason)
+        return Outcome(OperationOutcome.REFUSED, reason)
+    waited = time.time() - float(state.get("firstAttemptAt") or 0)
+    if status == Status.RUNNING and waited < settings.WORKFLOW_NO_DRONE_DEADLINE_SECONDS:
+        # Its delivery may wait for a drone that long; attempts would run out before it.
+        raise _wait(delivery_id, "rescheduleWaits", f"delivery {delivery_id} is not scheduled yet")
+    if status == Status.RUNNING:
         raise _retry(f"delivery {delivery_id} is not scheduled yet", attempt)
+    if status != Status.COMPLETED:
+        raise _retry(f"delivery {delivery_id} is not known yet", attempt)
     changes = {
         k: message[k] for k in ("pickup", "dropoff", "pickupTime", "deadline") if k in message
     }
@@ -235,8 +337,9 @@ def _reschedule(message: dict[str, Any], attempt: int) -> Outcome:
         raise _retry(str(error), attempt, error.retry_after) from error
     except PermanentError as error:
         reason = f"not rescheduled: {error.service} answered {error.status}: {error.detail}"
-        repository.update(delivery_id, rescheduleRefused=reason)
-        return Outcome(status, reason)
+        _record(delivery_id, RESCHEDULE, OperationOutcome.REFUSED, reason)
+        return Outcome(OperationOutcome.REFUSED, reason)
+    _record(delivery_id, RESCHEDULE, OperationOutcome.DONE, "rescheduled")
     return Outcome(Status.COMPLETED, "rescheduled")
 
 

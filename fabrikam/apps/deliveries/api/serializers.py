@@ -30,6 +30,19 @@ class OptionalDateTimeField(serializers.DateTimeField):
         return None if value == "" else super().to_internal_value(value)
 
 
+MAX_REASON = 500
+
+
+class ReasonField(serializers.CharField):
+    """Why a delivery was cancelled; null when it was not (or no reason was given)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(allow_null=True, read_only=True, **kwargs)
+
+    def to_representation(self, value: Any) -> str | None:
+        return str(value) if value else None
+
+
 class OwnerSerializer(serializers.Serializer):
     userId = serializers.CharField(max_length=128, source="user_id")
     accountId = serializers.CharField(max_length=128, source="account_id")
@@ -57,9 +70,28 @@ class DeliveryWriteSerializer(serializers.Serializer):
     )
     pickupETA = OptionalDateTimeField(source="pickup_eta")
     deliveryETA = OptionalDateTimeField(source="delivery_eta")
+    # Cancelled: the request ended before it was scheduled; stored cancelled with the reason.
+    stage = serializers.ChoiceField(
+        choices=[DeliveryStage.CREATED.value, DeliveryStage.CANCELLED.value],
+        default=DeliveryStage.CREATED.value,
+    )
+    reason = serializers.CharField(
+        max_length=MAX_REASON, required=False, allow_blank=True, default=""
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["stage"] == DeliveryStage.CANCELLED.value and not attrs["reason"].strip():
+            raise serializers.ValidationError({"reason": ["Say why it is stored cancelled."]})
+        return attrs
+
+    @property
+    def cancelled(self) -> bool:
+        return self.validated_data["stage"] == DeliveryStage.CANCELLED.value
 
     def details(self) -> DeliveryDetails:
         data = dict(self.validated_data)
+        data.pop("stage")
+        data.pop("reason")
         data["owner"] = Owner(**data["owner"])
         data["confirmation_required"] = ConfirmationType(data["confirmation_required"])
         return DeliveryDetails(**data)
@@ -80,6 +112,7 @@ class PublicDeliverySerializer(serializers.Serializer):
     droneId = serializers.CharField(source="drone_id")
     packageId = serializers.CharField(source="package_id")
     stage = serializers.ChoiceField(choices=DeliveryStage.choices)
+    reason = ReasonField()
 
 
 class DeliverySerializer(PublicDeliverySerializer):
@@ -112,6 +145,14 @@ class DeliveryRescheduleSerializer(serializers.Serializer):
         return Reschedule(**data, clear_deadline=clear_deadline)
 
 
+class CancelRequestSerializer(serializers.Serializer):
+    """DELETE /api/deliveries/{id}: an optional body saying why (the workflow sends it)."""
+
+    reason = serializers.CharField(
+        max_length=MAX_REASON, required=False, allow_blank=True, default=""
+    )
+
+
 class CancellationSerializer(serializers.Serializer):
     id = serializers.CharField(source="delivery_id")
     stage = serializers.SerializerMethodField()
@@ -127,6 +168,7 @@ class DeliveryStatusSerializer(serializers.Serializer):
     lastKnownLocation = LocationField(source="last_known_location")
     pickupETA = serializers.DateTimeField(source="pickup_eta")
     deliveryETA = serializers.DateTimeField(source="delivery_eta")
+    reason = ReasonField()
 
 
 class DeliveryEventSerializer(serializers.Serializer):

@@ -28,6 +28,7 @@ from fabrikam.apps.deliveries import selectors, services
 from fabrikam.apps.deliveries.api.renderers import EventStreamRenderer
 from fabrikam.apps.deliveries.api.serializers import (
     CancellationSerializer,
+    CancelRequestSerializer,
     ConfirmationSerializer,
     DeliveryEventSerializer,
     DeliveryRescheduleSerializer,
@@ -69,7 +70,12 @@ class DeliveryView(APIView):
     def put(self, request: Request, delivery_id: str) -> Response:
         serializer = DeliveryWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        delivery, created = services.schedule_delivery(delivery_id, serializer.details())
+        if serializer.cancelled:
+            delivery, created = services.record_cancelled(
+                delivery_id, serializer.details(), serializer.validated_data["reason"]
+            )
+        else:
+            delivery, created = services.schedule_delivery(delivery_id, serializer.details())
         return Response(
             DeliverySerializer(delivery).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
@@ -86,9 +92,16 @@ class DeliveryView(APIView):
         delivery = services.reschedule_delivery(delivery_id, serializer.change())
         return Response(DeliverySerializer(delivery).data)
 
-    @extend_schema(request=None, responses=CancellationSerializer, operation_id="deleteDelivery")
+    @extend_schema(
+        request=CancelRequestSerializer,
+        responses=CancellationSerializer,
+        operation_id="deleteDelivery",
+    )
     def delete(self, request: Request, delivery_id: str) -> Response:
-        return Response(CancellationSerializer(services.cancel_delivery(delivery_id)).data)
+        serializer = CancelRequestSerializer(data=request.data or {})
+        serializer.is_valid(raise_exception=True)
+        reason = serializer.validated_data["reason"]
+        return Response(CancellationSerializer(services.cancel_delivery(delivery_id, reason)).data)
 
 
 class PublicDeliveryView(APIView):

@@ -1,0 +1,490 @@
+"""The saga (fabrikam.apps.workflow.services) in process, against fake services with the clients'
+interface (tests/workflow/fakes.py) and the real saga store (Redis): each operation, each step
+failing transiently and permanently, redelivery and replay, compensation, and what the client
+reads afterwards. tests/workflow/test_saga.py runs the same paths with real processes."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from fabrikam.apps.workflow import repository, services
+from fabrikam.apps.workflow.services import RetryLater, Status
+from fabrikam.apps.workflow.tasks import handle_delivery_request
+from tests.workflow.factories import DeliveryMessageFactory, cancel_message, reschedule_message
+from tests.workflow.fakes import FakeServices, refused, transient
+
+pytestmark = [pytest.mark.redis]
+
+STEPS = ("put_package", "assign_drone", "put_delivery")
+
+
+@pytest.fixture(autouse=True)
+def saga_settings(settings):
+    settings.WORKFLOW_RETRY_BASE_DELAY = 2.0
+    settings.WORKFLOW_RETRY_MAX_DELAY = 60.0
+    settings.WORKFLOW_MAX_ATTEMPTS = 10
+    settings.WORKFLOW_NO_DRONE_DEADLINE_SECONDS = 900.0
+    return settings
+
+
+@pytest.fixture
+def fake(monkeypatch, redis_store) -> FakeServices:
+    services_ = FakeServices()
+    monkeypatch.setattr(services, "clients", services_)
+    return services_
+
+
+def state(delivery_id: str) -> dict[str, str]:
+    return repository.load(delivery_id)
+
+
+def retried(message: dict, attempt: int = 0) -> RetryLater:
+    with pytest.raises(RetryLater) as raised:
+        services.handle(message, attempt)
+    return raised.value
+
+
+def scheduled(fake: FakeServices) -> tuple[dict, services.Outcome]:
+    message = DeliveryMessageFactory()
+    outcome = services.handle(message)
+    assert outcome.status == Status.COMPLETED
+    return message, outcome
+
+
+# --- delivery: the happy path, redelivery, replay ---
+def test_a_delivery_stores_one_package_one_drone_and_one_delivery(fake):
+    message = DeliveryMessageFactory()
+
+    outcome = services.handle(message)
+
+    assert outcome == services.Outcome(Status.COMPLETED, drone_id="drone-1")
+    package = fake.packages[message["packageInfo"]["packageId"]]
+    assert package["deliveryState"] == "InDelivery"
+    assert fake.busy_drones() == ["drone-1"]
+    delivery = fake.deliveries[message["deliveryId"]]
+    assert (delivery["stage"], delivery["droneId"]) == ("Created", "drone-1")
+    assert delivery["pickupETA"] == "2026-12-03T10:05:00Z"
+
+
+def test_a_redelivered_completed_delivery_calls_nothing_again(fake):
+    message, first = scheduled(fake)
+    calls = dict(fake.calls)
+
+    assert services.handle(message) == first
+    assert dict(fake.calls) == calls
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_a_step_failing_transiently_is_retried_and_the_steps_before_it_are_not_redone(fake, step):
+    message = DeliveryMessageFactory()
+    fake.fail(step, transient(step), times=2)
+
+    first, second = retried(message, 0), retried(message, 1)
+    outcome = services.handle(message, 2)
+
+    assert first.counts
+    assert second.counts
+    assert first.countdown <= 2.0 < second.countdown  # backs off with the attempt
+    assert outcome.status == Status.COMPLETED
+    assert fake.calls[step] == 3
+    for before in STEPS[: STEPS.index(step)]:
+        assert fake.calls[before] == 1
+    assert fake.busy_drones() == [outcome.drone_id]
+    assert fake.deliveries[message["deliveryId"]]["events"] == ["Created"]
+
+
+@pytest.mark.parametrize(
+    ("step", "status"), [("put_package", 422), ("assign_drone", 400), ("put_delivery", 422)]
+)
+def test_a_step_refused_compensates_the_steps_before_it_and_shows_why(fake, step, status):
+    message = DeliveryMessageFactory()
+    fake.fail(step, refused(step, status), times=1)
+
+    outcome = services.handle(message)
+
+    assert outcome.status == Status.COMPENSATED
+    assert outcome.reason == f"{transient(step).service} refused: {step} refused it"
+    assert fake.busy_drones() == []
+    package = fake.packages.get(message["packageInfo"]["packageId"])
+    assert package is None or package["deliveryState"] == "NotInDelivery"
+    shown = fake.deliveries[message["deliveryId"]]
+    assert (shown["stage"], shown["reason"]) == ("Cancelled", outcome.reason)
+    assert state(message["deliveryId"])["status"] == Status.COMPENSATED
+
+
+def test_a_compensation_that_fails_transiently_finishes_on_the_next_try(fake):
+    message = DeliveryMessageFactory()
+    fake.fail("put_delivery", refused("put_delivery", 422), times=1)
+    fake.fail("release_drone", transient("release_drone"), times=1)
+
+    pending = retried(message)
+    assert state(message["deliveryId"])["status"] == Status.COMPENSATING
+    outcome = services.handle(message, 1)
+
+    assert pending.counts
+    assert outcome.status == Status.COMPENSATED
+    assert fake.busy_drones() == []
+    assert fake.deliveries[message["deliveryId"]]["stage"] == "Cancelled"
+
+
+def test_a_delivery_that_cannot_be_shown_still_ends_compensated(fake):
+    message = DeliveryMessageFactory()
+    fake.fail("put_delivery", refused("put_delivery", 422))  # every PUT, the closing one too
+
+    outcome = services.handle(message)
+
+    assert outcome.status == Status.COMPENSATED
+    assert message["deliveryId"] not in fake.deliveries
+    assert "put_delivery" in state(message["deliveryId"])["shownError"]
+
+
+def test_giving_up_on_a_delivery_undoes_it_and_a_replay_schedules_it_afresh(fake):
+    message = DeliveryMessageFactory()
+    fake.fail("put_package", transient("put_package"))
+    retried(message)
+
+    services.give_up(message, "gave up after 10 attempts: unavailable")
+    assert fake.calls["cancel_delivery"] == fake.calls["release_drone"] == 1
+    assert message["deliveryId"] not in fake.deliveries  # not shown: a replay must create it
+    assert services.handle(message, 11).status == Status.COMPENSATED  # a late redelivery
+
+    fake.heal()
+    outcome = services.handle(message, 0, replayed=True)
+
+    assert outcome.status == Status.COMPLETED
+    assert fake.deliveries[message["deliveryId"]]["stage"] == "Created"
+    assert fake.busy_drones() == [outcome.drone_id]
+
+
+# --- waiting for a drone (defect 2) and unserviceable requests (defect 3) ---
+def test_waiting_for_a_drone_does_not_count_as_an_attempt_and_backs_off(fake):
+    fake.drones = []
+    message = DeliveryMessageFactory()
+
+    waits = [retried(message, 0) for _ in range(6)]
+
+    assert not any(wait.counts for wait in waits)
+    assert waits[0].countdown <= 2.0
+    assert waits[5].countdown >= 30.0  # 2 s doubling, capped at 60 s, jitter 50-100 %
+    assert state(message["deliveryId"])["status"] == Status.RUNNING
+
+
+def test_a_delivery_waiting_for_a_drone_is_not_dead_lettered_by_the_attempt_cap(fake, settings):
+    fake.drones = []
+    message = DeliveryMessageFactory()
+
+    with pytest.raises(RetryLater) as raised:
+        handle_delivery_request(message, attempt=settings.WORKFLOW_MAX_ATTEMPTS - 1)
+
+    assert not raised.value.counts
+    assert state(message["deliveryId"])["status"] == Status.RUNNING
+
+
+def test_the_last_wait_for_a_drone_lands_at_the_deadline(fake, settings):
+    fake.drones = []
+    message = DeliveryMessageFactory()
+    repository.update(message["deliveryId"], firstAttemptAt=time.time() - 899.0)
+
+    wait = retried(message)
+
+    assert wait.countdown <= 1.0
+
+
+def test_no_drone_within_the_deadline_compensates_and_shows_why(fake, settings):
+    settings.WORKFLOW_NO_DRONE_DEADLINE_SECONDS = 900.0
+    fake.drones = []
+    message = DeliveryMessageFactory()
+    retried(message)
+    repository.update(message["deliveryId"], firstAttemptAt=time.time() - 901.0)
+
+    outcome = services.handle(message, 0)
+
+    assert outcome == services.Outcome(Status.COMPENSATED, "no drone became available within 900s")
+    assert fake.packages[message["packageInfo"]["packageId"]]["deliveryState"] == "NotInDelivery"
+    shown = fake.deliveries[message["deliveryId"]]
+    assert (shown["stage"], shown["reason"]) == ("Cancelled", outcome.reason)
+
+
+def test_an_unserviceable_request_is_compensated_at_once_and_the_client_reads_why(fake):
+    message = DeliveryMessageFactory(packageInfo__weight=14.0)
+    detail = "No drone of the fleet can carry 14 kg (Small)"
+    fake.fail("assign_drone", refused("assign_drone", 422, "unserviceable", detail))
+
+    outcome = services.handle(message)
+
+    assert outcome == services.Outcome(Status.COMPENSATED, f"unserviceable: {detail}")
+    assert fake.calls["assign_drone"] == 1
+    assert fake.packages[message["packageInfo"]["packageId"]]["deliveryState"] == "NotInDelivery"
+    shown = fake.deliveries[message["deliveryId"]]
+    assert (shown["stage"], shown["reason"]) == ("Cancelled", f"unserviceable: {detail}")
+    assert shown["events"] == ["Created", "Cancelled"]
+
+
+# --- cancel (defects 4 and 5) ---
+def test_cancelling_a_scheduled_delivery_releases_everything_and_keeps_the_reason(fake):
+    message, _ = scheduled(fake)
+    delivery_id = message["deliveryId"]
+
+    outcome = services.handle(cancel_message(delivery_id))
+
+    assert outcome == services.Outcome(Status.CANCELLED, "cancelled by the client")
+    assert fake.busy_drones() == []
+    assert fake.packages[message["packageInfo"]["packageId"]]["deliveryState"] == "NotInDelivery"
+    cancelled = fake.deliveries[delivery_id]
+    assert (cancelled["stage"], cancelled["reason"]) == ("Cancelled", "cancelled by the client")
+    assert state(delivery_id)["cancelOutcome"] == "done"
+    assert services.handle(message).status == Status.CANCELLED  # a late redelivery
+
+
+def test_a_delivery_cancelled_while_it_waits_for_a_drone_is_shown_cancelled(fake):
+    fake.drones = []
+    message = DeliveryMessageFactory()
+    delivery_id = message["deliveryId"]
+    retried(message)
+
+    outcome = services.handle(cancel_message(delivery_id))
+    fake.drones = ["drone-1"]
+    again = services.handle(message, 1)  # the delivery's next retry
+
+    assert outcome.status == again.status == Status.CANCELLED
+    shown = fake.deliveries[delivery_id]
+    assert (shown["stage"], shown["reason"]) == ("Cancelled", "cancelled by the client")
+    assert shown["events"] == ["Created", "Cancelled"]
+    assert fake.calls["assign_drone"] == 1
+    assert fake.packages[message["packageInfo"]["packageId"]]["deliveryState"] == "NotInDelivery"
+
+
+def test_a_cancel_before_its_create_makes_the_create_show_it_cancelled_and_do_nothing(fake):
+    message = DeliveryMessageFactory()
+    delivery_id = message["deliveryId"]
+
+    services.handle(cancel_message(delivery_id))
+    outcome = services.handle(message)
+
+    assert outcome.status == Status.CANCELLED
+    assert fake.calls["put_package"] == fake.calls["assign_drone"] == 0
+    shown = fake.deliveries[delivery_id]
+    assert (shown["stage"], shown["reason"]) == ("Cancelled", "cancelled before it was scheduled")
+
+
+def test_showing_an_early_cancel_that_fails_transiently_is_retried(fake):
+    message = DeliveryMessageFactory()
+    services.handle(cancel_message(message["deliveryId"]))
+    fake.fail("put_delivery", transient("put_delivery"), times=1)
+
+    assert retried(message).counts
+    assert services.handle(message, 1).status == Status.CANCELLED
+    assert fake.deliveries[message["deliveryId"]]["stage"] == "Cancelled"
+
+
+def test_a_cancel_whose_undo_did_not_finish_is_finished_by_whichever_message_comes_next(fake):
+    message = DeliveryMessageFactory()
+    delivery_id = message["deliveryId"]
+    fake.fail("put_delivery", transient("put_delivery"), times=1)
+    retried(message)  # package stored, drone assigned, the delivery not yet
+    fake.fail("release_drone", transient("release_drone"), times=1)
+    retried(cancel_message(delivery_id))
+
+    outcome = services.handle(message, 1)
+
+    assert outcome == services.Outcome(Status.CANCELLED, "cancelled by the client")
+    assert fake.busy_drones() == []
+    shown = fake.deliveries[delivery_id]
+    assert (shown["stage"], shown["reason"]) == ("Cancelled", "cancelled by the client")
+    assert services.handle(cancel_message(delivery_id), 1).status == Status.CANCELLED
+
+
+def test_a_cancel_retried_while_the_delivery_finishes_its_undo_still_cancels(fake):
+    message = DeliveryMessageFactory()
+    delivery_id = message["deliveryId"]
+    fake.fail("put_delivery", transient("put_delivery"), times=1)
+    retried(message)
+    fake.fail("release_drone", transient("release_drone"), times=2)
+    retried(cancel_message(delivery_id))
+    retried(message, 1)  # the delivery took over the undo, and it failed too
+
+    outcome = services.handle(cancel_message(delivery_id), 1)
+
+    assert outcome == services.Outcome(Status.CANCELLED, "cancelled by the client")
+    assert state(delivery_id)["cancelOutcome"] == "done"
+    assert fake.busy_drones() == []
+
+
+def test_a_cancel_failing_transiently_backs_off_with_its_attempts(fake):
+    message, _ = scheduled(fake)
+    fake.fail("cancel_delivery", transient("cancel_delivery"))
+    cancel = cancel_message(message["deliveryId"])
+
+    first, sixth = retried(cancel, 0), retried(cancel, 6)
+
+    assert first.counts
+    assert sixth.counts
+    assert first.countdown <= 2.0
+    assert sixth.countdown >= 30.0
+
+
+def test_a_refused_cancel_is_recorded_and_leaves_the_delivery_scheduled(fake):
+    message, _ = scheduled(fake)
+    delivery_id = message["deliveryId"]
+    fake.deliveries[delivery_id]["stage"] = "Completed"  # handed over already
+
+    outcome = services.handle(cancel_message(delivery_id))
+
+    assert outcome.status == "refused"
+    assert state(delivery_id)["status"] == Status.COMPLETED
+    assert state(delivery_id)["cancelOutcome"] == "refused"
+    assert "answered 409" in state(delivery_id)["cancelReason"]
+
+
+def test_cancelling_a_compensated_delivery_keeps_its_compensation(fake):
+    message = DeliveryMessageFactory()
+    fake.fail("assign_drone", refused("assign_drone", 422, "unserviceable", "too heavy"))
+    services.handle(message)
+
+    outcome = services.handle(cancel_message(message["deliveryId"]))
+
+    assert outcome.status == "refused"
+    assert state(message["deliveryId"])["status"] == Status.COMPENSATED
+    assert fake.deliveries[message["deliveryId"]]["reason"] == "unserviceable: too heavy"
+
+
+def test_giving_up_on_a_cancel_records_it_and_leaves_the_delivery_as_it_was(fake):
+    message, _ = scheduled(fake)
+    delivery_id = message["deliveryId"]
+
+    services.give_up(cancel_message(delivery_id), "gave up after 10 attempts: unavailable")
+
+    assert state(delivery_id)["status"] == Status.COMPLETED
+    assert state(delivery_id)["cancelOutcome"] == "failed"
+    assert fake.deliveries[delivery_id]["stage"] == "Created"
+
+
+# --- reschedule (defect 1) ---
+NEW_DROPOFF = {"latitude": 47.63, "longitude": -122.36, "altitude": 0.0}
+
+
+def test_a_reschedule_moves_the_delivery_and_re_plans_the_drone(fake):
+    message, _ = scheduled(fake)
+    delivery_id = message["deliveryId"]
+
+    outcome = services.handle(reschedule_message(delivery_id, dropoff=NEW_DROPOFF))
+
+    assert outcome == services.Outcome(Status.COMPLETED, "rescheduled")
+    assert fake.deliveries[delivery_id]["dropoff"] == NEW_DROPOFF
+    assert fake.assignments[delivery_id]["route"]["dropoff"] == NEW_DROPOFF
+    assert state(delivery_id)["rescheduleOutcome"] == "done"
+
+
+@pytest.mark.parametrize("step", ["reschedule_delivery", "replan_drone"])
+def test_a_reschedule_step_failing_transiently_is_retried(fake, step):
+    message, _ = scheduled(fake)
+    fake.fail(step, transient(step), times=1)
+    reschedule = reschedule_message(message["deliveryId"], dropoff=NEW_DROPOFF)
+
+    assert retried(reschedule).counts
+    assert services.handle(reschedule, 1).reason == "rescheduled"
+
+
+@pytest.mark.parametrize("step", ["reschedule_delivery", "replan_drone"])
+def test_a_refused_reschedule_says_why_and_leaves_the_delivery_scheduled(fake, step):
+    message, _ = scheduled(fake)
+    delivery_id = message["deliveryId"]
+    fake.fail(step, refused(step, 409, "delivery-not-replannable"))
+
+    outcome = services.handle(reschedule_message(delivery_id, dropoff=NEW_DROPOFF))
+
+    assert outcome.status == "refused"
+    assert state(delivery_id)["status"] == Status.COMPLETED
+    assert state(delivery_id)["rescheduleOutcome"] == "refused"
+    assert "answered 409" in state(delivery_id)["rescheduleReason"]
+    assert fake.busy_drones() == [fake.deliveries[delivery_id]["droneId"]]
+
+
+def test_a_reschedule_given_up_leaves_a_scheduled_delivery_scheduled(fake):
+    message, first = scheduled(fake)
+    delivery_id = message["deliveryId"]
+    reschedule = reschedule_message(delivery_id, dropoff=NEW_DROPOFF)
+    fake.fail("reschedule_delivery", transient("reschedule_delivery"))
+    retried(reschedule, 9)
+
+    services.give_up(reschedule, "gave up after 10 attempts: unavailable")
+
+    assert state(delivery_id)["status"] == Status.COMPLETED
+    assert state(delivery_id)["rescheduleOutcome"] == "failed"
+    assert state(delivery_id)["rescheduleReason"] == "gave up after 10 attempts: unavailable"
+    assert fake.deliveries[delivery_id]["stage"] == "Created"
+    assert fake.busy_drones() == [first.drone_id]
+    assert services.handle(message) == first
+
+
+def test_a_reschedule_given_up_while_its_delivery_waits_does_not_end_the_delivery(fake):
+    fake.drones = []
+    message = DeliveryMessageFactory()
+    delivery_id = message["deliveryId"]
+    retried(message)
+
+    services.give_up(reschedule_message(delivery_id, dropoff=NEW_DROPOFF), "gave up: unavailable")
+    fake.drones = ["drone-1"]
+    outcome = services.handle(message, 1)
+
+    assert outcome.status == Status.COMPLETED
+    assert fake.deliveries[delivery_id]["stage"] == "Created"
+    assert fake.packages[message["packageInfo"]["packageId"]]["deliveryState"] == "InDelivery"
+
+
+def test_a_reschedule_waits_for_its_delivery_without_counting_attempts(fake):
+    fake.drones = []
+    message = DeliveryMessageFactory()
+    retried(message)
+
+    wait = retried(reschedule_message(message["deliveryId"], dropoff=NEW_DROPOFF), 9)
+
+    assert not wait.counts
+
+
+def test_a_reschedule_of_a_delivery_not_known_yet_counts_its_attempts(fake):
+    assert retried(reschedule_message("not-seen-yet", dropoff=NEW_DROPOFF)).counts
+
+
+@pytest.mark.parametrize("ending", ["cancel", "unserviceable"])
+def test_a_reschedule_of_an_ended_delivery_is_refused(fake, ending):
+    message = DeliveryMessageFactory()
+    if ending == "cancel":
+        services.handle(message)
+        services.handle(cancel_message(message["deliveryId"]))
+    else:
+        fake.fail("assign_drone", refused("assign_drone", 422, "unserviceable"))
+        services.handle(message)
+
+    outcome = services.handle(reschedule_message(message["deliveryId"], dropoff=NEW_DROPOFF))
+
+    assert outcome.status == "refused"
+    assert fake.calls["reschedule_delivery"] == 0
+
+
+# --- the task's decisions ---
+def test_the_task_dead_letters_a_reschedule_whose_attempts_ran_out_and_keeps_the_delivery(
+    fake, settings
+):
+    message, first = scheduled(fake)
+    delivery_id = message["deliveryId"]
+    fake.fail("reschedule_delivery", transient("reschedule_delivery"))
+    reschedule = reschedule_message(delivery_id, dropoff=NEW_DROPOFF)
+
+    result = handle_delivery_request(reschedule, attempt=settings.WORKFLOW_MAX_ATTEMPTS - 1)
+
+    assert result == "dead-lettered"
+    assert state(delivery_id)["status"] == Status.COMPLETED
+    assert state(delivery_id)["rescheduleOutcome"] == "failed"
+    assert fake.busy_drones() == [first.drone_id]
+
+
+def test_a_lock_held_by_another_worker_is_a_retry_that_does_not_count(fake):
+    message = DeliveryMessageFactory()
+    with repository.locked(message["deliveryId"], 5):
+        busy = retried(message)
+
+    assert not busy.counts
+    assert busy.countdown > 4
