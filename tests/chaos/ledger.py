@@ -140,10 +140,14 @@ class Ledger:
         pipe = self.store.pipeline(transaction=False)
         for delivery_id in waiting:
             pipe.hget(delivery_key("d", delivery_id), "q")
+            pipe.hget(saga_key(delivery_id), "rescheduleRefused")
+        replies = pipe.execute()
         return [
             delivery_id
-            for delivery_id, dropoff in zip(waiting, pipe.execute(), strict=True)
-            if statuses[delivery_id] == "completed" and not _is_new_dropoff(dropoff)
+            for n, delivery_id in enumerate(waiting)
+            if statuses[delivery_id] == "completed"
+            and not _is_new_dropoff(replies[2 * n])
+            and not replies[2 * n + 1]
         ]
 
     # --- the final reading ---
@@ -233,7 +237,9 @@ class Ledger:
                 if request.cancel_accepted_at:
                     counts["lost"] += 1
                     violations.append(f"{where}: the accepted cancel was lost")
-                if request.reschedule_accepted_at and not _is_new_dropoff(delivery.get("q")):
+                if request.reschedule_accepted_at and saga.get("rescheduleRefused"):
+                    counts["reschedules_refused"] += 1  # an answer with its reason, not a loss
+                elif request.reschedule_accepted_at and not _is_new_dropoff(delivery.get("q")):
                     counts["lost"] += 1
                     violations.append(f"{where}: the accepted reschedule was lost")
             else:
@@ -275,6 +281,7 @@ class Ledger:
             "max_seconds_to_outcome": round(max(waits, default=0.0), 1),
             "cancels": sum(1 for a in accepted.values() if a.cancel_accepted_at),
             "reschedules": sum(1 for a in accepted.values() if a.reschedule_accepted_at),
+            "reschedules_refused": counts["reschedules_refused"],
             "rejected_503": self.load.rejected(),
             "failed_requests": len(self.load.failures),
             "cancelled_not_visible": invisible_cancels,

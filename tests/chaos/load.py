@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import requests
 
@@ -32,21 +33,24 @@ class Accepted:
 
 
 def delivery_request(package_id: str, rng: random.Random) -> dict:
+    now = datetime.now(UTC)
     return {
         "ownerId": OWNER,
         "pickupLocation": f"{rng.uniform(47.60, 47.62):.5f},{rng.uniform(-122.34, -122.32):.5f}",
         "dropOffLocation": {"latitude": 47.6205, "longitude": -122.3493},
-        "pickupTime": "2026-12-01T10:00:00Z",
-        "deadline": "2026-12-01T12:00:00Z",
+        # tomorrow: the drones wait on the ground, so a late reschedule still applies
+        "pickupTime": (now + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "deadline": (now + timedelta(days=1, hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "packageInfo": {"packageId": package_id, "size": "Small", "weight": 1.0, "tag": "chaos"},
     }
 
 
 @dataclass
 class Load:
-    """`rate` delivery requests per second for `seconds`; a `cancel_share` of the accepted ones
-    are cancelled and a `reschedule_share` rescheduled, 0.2 to 2 s after their 202. `target()` names
-    the ingestion base URL of the moment (a rolling restart switches it)."""
+    """`rate` delivery requests per second for at least `seconds`, and on until `done` is set (a
+    fault takes as long as it takes); a `cancel_share` of the accepted ones are cancelled and a
+    `reschedule_share` rescheduled, 0.2 to 2 s after their 202. `target()` names the ingestion
+    base URL of the moment (a rolling restart switches it)."""
 
     target: Callable[[], str]
     rate: float
@@ -58,6 +62,7 @@ class Load:
     answers: Counter = field(default_factory=Counter)  # "POST 202", "DELETE 503", ...
     failures: list[str] = field(default_factory=list)  # neither accepted nor a 503 to retry
     in_flight: Counter = field(default_factory=Counter)  # base URL → requests being answered
+    done: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -92,7 +97,8 @@ class Load:
         sent = 0
         while not self.stopped.is_set():
             now = time.monotonic()
-            if now - started < self.seconds and sent <= (now - started) * self.rate:
+            sending = now - started < self.seconds or not self.done.is_set()
+            if sending and sent <= (now - started) * self.rate:
                 sent += 1
                 self.pool.submit(self._request, follow_ups)
             with self._lock:
@@ -102,7 +108,7 @@ class Load:
                     heapq.heappush(follow_ups, item)
             for _at, _n, action in (item for item in due if item[0] <= now):
                 self.pool.submit(action)
-            if now - started >= self.seconds:
+            if not sending:
                 with self._lock:
                     if not follow_ups:
                         return

@@ -101,7 +101,17 @@ class RabbitNode:
         self.process = subprocess.Popen(
             [str(server)], env=self.env, stdout=self.log, stderr=subprocess.STDOUT
         )
-        self.ctl("await_startup", "--timeout", "120", timeout=150)
+        # await_startup needs the node registered with epmd first, which takes the VM a while
+        wait_until(self._started, 180, f"RabbitMQ node {self.node} (log: {self.dir / 'log'})", 1)
+
+    def _started(self) -> bool:
+        if self.process.poll() is not None:
+            raise AssertionError(f"RabbitMQ exited: {(self.dir / 'server.log').read_text()}")
+        try:
+            self.ctl("await_startup", "--timeout", "5", timeout=30)
+        except RuntimeError:
+            return False
+        return True
 
     @property
     def url(self) -> str:
