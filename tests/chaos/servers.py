@@ -1,6 +1,7 @@
-"""Servers the chaos suite owns, so that it may stop and restart them: a redis-server and a
-RabbitMQ node of its own (own node name, ports and data directory) on free loopback ports. The
-shared servers of a machine or CI job are never touched."""
+"""Servers the chaos suite owns, so that it may stop and restart them: redis-servers (the one
+tests/ingestion uses, with its append-only file) and a RabbitMQ node of its own (own node name,
+ports and data directory) on free loopback ports. The shared servers of a machine or CI job are
+never touched."""
 
 from __future__ import annotations
 
@@ -13,56 +14,11 @@ from pathlib import Path
 
 import redis
 
+from tests.ingestion.servers import RedisServer
 from tests.support.live import free_port, wait_until
 from tests.support.tools import missing, require_tool
 
 RABBITMQ_SBIN = Path("/usr/lib/rabbitmq/bin")
-
-
-class RedisServer:
-    """A redis-server with an append-only file, as a production Redis keeps its data across a
-    restart: `stop()` is a clean shutdown (SIGTERM), `start()` brings it back with the same data
-    on the same port."""
-
-    def __init__(self, data_dir: Path, name: str) -> None:
-        self.binary = require_tool("redis-server", hint="apt-get install redis-server")
-        self.dir = data_dir / name
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
-        self.process: subprocess.Popen | None = None
-        self.start()
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def client(self) -> redis.Redis:
-        return redis.Redis(port=self.port, socket_timeout=5, socket_connect_timeout=2)
-
-    def start(self) -> None:
-        args = [
-            self.binary,
-            "--port", str(self.port),
-            "--bind", "127.0.0.1",
-            "--dir", str(self.dir),
-            "--appendonly", "yes",
-            "--appendfsync", "everysec",
-            "--save", "",
-            "--logfile", str(self.dir / "redis.log"),
-        ]  # fmt: skip
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_until(self._answers, 20, f"redis-server on port {self.port}")
-
-    def _answers(self) -> bool:
-        with contextlib.suppress(redis.RedisError):
-            return bool(self.client().ping())
-        return False
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()  # SHUTDOWN: flushes the append-only file
-            self.process.wait(30)
-        self.process = None
 
 
 class RabbitNode:
@@ -102,7 +58,11 @@ class RabbitNode:
             [str(server)], env=self.env, stdout=self.log, stderr=subprocess.STDOUT
         )
         # await_startup needs the node registered with epmd first, which takes the VM a while
-        wait_until(self._started, 180, f"RabbitMQ node {self.node} (log: {self.dir / 'log'})", 1)
+        try:
+            wait_until(self._started, 180, f"RabbitMQ node {self.node} (log: {self.dir})", 1)
+        except BaseException:
+            self.shutdown()
+            raise
 
     def _started(self) -> bool:
         if self.process.poll() is not None:
@@ -148,9 +108,16 @@ class RabbitNode:
         self.log.close()
 
 
+def client(server: RedisServer) -> redis.Redis:
+    return redis.Redis(port=server.port, socket_timeout=5, socket_connect_timeout=2)
+
+
 @contextlib.contextmanager
 def redis_server(data_dir: Path, name: str) -> Iterator[RedisServer]:
-    server = RedisServer(data_dir, name)
+    directory = data_dir / name
+    directory.mkdir(parents=True, exist_ok=True)
+    server = RedisServer(directory)
+    server.start()
     try:
         yield server
     finally:

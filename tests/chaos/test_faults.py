@@ -15,7 +15,7 @@ import pytest
 from tests.chaos.conftest import Stores, on_postgres
 from tests.chaos.ledger import Ledger
 from tests.chaos.load import Load
-from tests.chaos.servers import RabbitNode
+from tests.chaos.servers import RabbitNode, client
 from tests.chaos.system import HTTP_ROLES, wait_consuming
 from tests.support.faulty_proxy import Fault
 from tests.support.live import wait_until
@@ -47,7 +47,7 @@ def run_scenario(
     ledger = Ledger(
         name,
         load,
-        stores.store.client(),
+        client(stores.store),
         system.database_url,
         system.broker_url,
         system.deadletter_queue,

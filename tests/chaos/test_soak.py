@@ -16,7 +16,7 @@ import pytest
 from tests.chaos.conftest import MODES, chaos_system
 from tests.chaos.ledger import RESULTS, Ledger
 from tests.chaos.load import Load
-from tests.chaos.servers import redis_server
+from tests.chaos.servers import client, redis_server
 from tests.chaos.system import ChaosSystem
 
 pytestmark = [pytest.mark.soak, pytest.mark.e2e, pytest.mark.redis]
@@ -49,7 +49,7 @@ def test_memory_stays_flat_and_no_request_fails_under_a_steady_load(request, tmp
         system = stores.system
         load = Load(system.ingestion, RATE, warm_up + seconds)
         ledger = Ledger(
-            "soak", load, store.client(), system.database_url, broker.url, system.deadletter_queue
+            "soak", load, client(store), system.database_url, broker.url, system.deadletter_queue
         ).watch()
         load.start()
         print(f"\nsoak: warming up {warm_up:.0f} s, then {seconds:.0f} s at {RATE} requests/s")
