@@ -67,7 +67,9 @@ class Load:
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
-        self.headers = auth.headers()
+        # A new connection per request: a kept-alive one the server has just closed would fail
+        # a POST (never retried) for a reason that is the client's, not the system's.
+        self.headers = {**auth.headers(), "Connection": "close"}
         self.session = requests.Session()
         adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=16)
         self.session.mount("http://", adapter)
