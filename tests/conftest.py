@@ -50,10 +50,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """`make test` leaves the chaos scenarios and the soak out (deselected, not skipped): they
-    run in a CI step of their own (`make test-chaos`, `make soak`)."""
+    run in a CI step of their own (`make test-chaos`, `make soak`); CI's short variant leaves out
+    the scenarios marked `chaos_full` too."""
     left_out = set()
     if config.getoption("--chaos") == "off":
         left_out.add("chaos")
+    if config.getoption("--chaos") != "full":
+        left_out.add("chaos_full")
     if not config.getoption("--soak-seconds"):
         left_out.add("soak")
     drop = [i for i in items if any(i.get_closest_marker(m) for m in left_out)]
