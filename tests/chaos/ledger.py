@@ -284,6 +284,7 @@ class Ledger:
             "reschedules_refused": counts["reschedules_refused"],
             "rejected_503": self.load.rejected(),
             "failed_requests": len(self.load.failures),
+            "failures": self.load.failures[:10],
             "cancelled_not_visible": invisible_cancels,
             "violations": violations[:50],
             **self.facts,
