@@ -98,10 +98,13 @@ class Ledger:
             if a.delivery_id not in self.first_outcome
             or (a.cancel_accepted_at and a.delivery_id not in self.cancelled_seen)
         ]
-        for delivery_id, status in self._statuses(open_ids).items():
-            if status in OUTCOMES:
+        pipe = self.store.pipeline(transaction=False)
+        for delivery_id in open_ids:
+            pipe.hmget(saga_key(delivery_id), "status", "cancelRefused")
+        for delivery_id, (status, cancel_refused) in zip(open_ids, pipe.execute(), strict=True):
+            if status and status.decode() in OUTCOMES:
                 self.first_outcome.setdefault(delivery_id, now)
-            if status in ("cancelled", "compensated"):
+            if cancel_refused or (status and status.decode() in ("cancelled", "compensated")):
                 self.cancelled_seen.setdefault(delivery_id, now)
 
     def _watch(self) -> None:
@@ -234,7 +237,9 @@ class Ledger:
                     )
                 if package_state not in ("InDelivery", "Delivered"):
                     violations.append(f"{where}: completed but package is {package_state}")
-                if request.cancel_accepted_at:
+                if request.cancel_accepted_at and saga.get("cancelRefused"):
+                    counts["cancels_refused"] += 1  # e.g. the drone had delivered it already
+                elif request.cancel_accepted_at:
                     counts["lost"] += 1
                     violations.append(f"{where}: the accepted cancel was lost")
                 if request.reschedule_accepted_at and saga.get("rescheduleRefused"):
@@ -281,6 +286,7 @@ class Ledger:
             "max_seconds_to_outcome": round(max(waits, default=0.0), 1),
             "cancels": sum(1 for a in accepted.values() if a.cancel_accepted_at),
             "reschedules": sum(1 for a in accepted.values() if a.reschedule_accepted_at),
+            "cancels_refused": counts["cancels_refused"],
             "reschedules_refused": counts["reschedules_refused"],
             "rejected_503": self.load.rejected(),
             "failed_requests": len(self.load.failures),
