@@ -49,7 +49,27 @@ class PackageWriteSerializer(serializers.Serializer):
     )
 
 
+class PackagePatchSerializer(PackageWriteSerializer):
+    """PATCH: any subset of the fields but the owner, which names the package (`?ownerId=`)."""
+
+    ownerId = None
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "ownerId" in self.initial_data:
+            raise serializers.ValidationError(
+                {"ownerId": ["A package's owner cannot change; name the owner with ?ownerId=."]}
+            )
+        return attrs
+
+
+class OwnerQuerySerializer(serializers.Serializer):
+    """`?ownerId=`: whose package an admin or internal caller means (a business means its own)."""
+
+    ownerId = serializers.CharField(max_length=MAX_OWNER_ID_LENGTH, required=False)
+
+
 class PackageSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="package_id")
     ownerId = serializers.CharField(source="owner_id")
     deliveryState = serializers.CharField(source="delivery_state")
 
