@@ -11,7 +11,7 @@ DEMO_AREA ?= 47.6062,-122.3321,8
 run: export DEBUG ?= true
 run: export FLIGHT_TIME_SCALE ?= 60
 
-.PHONY: run test install lint format bench bench-micro clean
+.PHONY: run test test-chaos soak install lint format bench bench-micro clean
 
 $(INSTALLED): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required: set PYTHON=python3.11")'
@@ -36,6 +36,18 @@ run: install
 test: install
 	@TOOLS_BIN="$$(bash .ci/install-lint-tools.sh | tail -n1)" && \
 	  PATH="$$TOOLS_BIN:$$PATH" $(PY) -m pytest $(PYTEST_ARGS)
+
+# The fault-injection scenarios and their ledger (tests/chaos/README.md): CHAOS=full (default,
+# about half an hour) or short (CI). Each scenario writes tests/chaos/results/<scenario>.json.
+CHAOS ?= full
+test-chaos: install
+	$(PY) -m pytest tests/chaos --chaos $(CHAOS) -p no:cacheprovider -rA $(PYTEST_ARGS)
+
+# A steady load for SOAK_SECONDS (after a warm-up): no failed request, memory flat per role.
+SOAK_SECONDS ?= 600
+soak: install
+	$(PY) -m pytest tests/chaos/test_soak.py --soak-seconds $(SOAK_SECONDS) \
+	  --timeout $$(( $(SOAK_SECONDS) * 2 + 600 )) -p no:cacheprovider -s $(PYTEST_ARGS)
 
 lint: install
 	@$(VENV)/bin/ruff check .

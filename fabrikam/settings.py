@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -183,10 +184,6 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_CONSUMER = "fabrikam.apps.workflow.consumer:DeadLetteringConsumer"
-# Redis broker: an unacknowledged message is redelivered after this long (e.g. its worker died).
-# Keep it above the worst case of one attempt (WORKFLOW_TASK_TIME_LIMIT).
-BROKER_VISIBILITY_TIMEOUT = env.integer("BROKER_VISIBILITY_TIMEOUT", 600)
-BROKER_RESTORE_INTERVAL = env.integer("BROKER_RESTORE_INTERVAL", 10)  # how often to look for them
 
 
 # --- Workflow saga (issue 4) ---
@@ -205,6 +202,14 @@ WORKFLOW_TASK_TIME_LIMIT = env.integer("WORKFLOW_TASK_TIME_LIMIT", 180)
 WORKFLOW_LOCK_SECONDS = env.number("WORKFLOW_LOCK_SECONDS", WORKFLOW_TASK_TIME_LIMIT + 10)
 CELERY_TASK_TIME_LIMIT = WORKFLOW_TASK_TIME_LIMIT
 CELERY_TASK_SOFT_TIME_LIMIT = max(1, WORKFLOW_TASK_TIME_LIMIT - 15)
+# Redis broker: a message left unacknowledged this long is handed out again — how a crashed worker's
+# messages come back. kombu cannot tell a dead worker from a busy one, so it must outlast the
+# longest a live worker holds a message: a retry's countdown, then the attempt. Recovery after a
+# crash takes this + BROKER_RESTORE_INTERVAL (RabbitMQ and Service Bus: see README "Recovery").
+BROKER_VISIBILITY_TIMEOUT = env.integer(
+    "BROKER_VISIBILITY_TIMEOUT", WORKFLOW_TASK_TIME_LIMIT + math.ceil(WORKFLOW_RETRY_MAX_DELAY)
+)
+BROKER_RESTORE_INTERVAL = env.integer("BROKER_RESTORE_INTERVAL", 10)  # how often to look for them
 
 # --- The other services, reached over HTTP ---
 SERVICE_URL_PACKAGE = env.string("SERVICE_URL_PACKAGE", "http://127.0.0.1:8000")

@@ -29,3 +29,37 @@ def api() -> APIClient:
 @pytest.fixture
 def anonymous_api() -> APIClient:
     return APIClient()
+
+
+# --- the fault-injection suite and the soak (tests/chaos): only when asked for ---
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("chaos", "fault injection and soak (tests/chaos/README.md)")
+    group.addoption(
+        "--chaos",
+        choices=("off", "short", "full"),
+        default="off",
+        help="run the `chaos` scenarios: short (CI, minutes) or full (make test-chaos)",
+    )
+    group.addoption(
+        "--soak-seconds",
+        type=float,
+        default=0,
+        help="run the `soak` test for this long (make soak: 600; CI: 60)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`make test` leaves the chaos scenarios and the soak out (deselected, not skipped): they
+    run in a CI step of their own (`make test-chaos`, `make soak`); CI's short variant leaves out
+    the scenarios marked `chaos_full` too."""
+    left_out = set()
+    if config.getoption("--chaos") == "off":
+        left_out.add("chaos")
+    if config.getoption("--chaos") != "full":
+        left_out.add("chaos_full")
+    if not config.getoption("--soak-seconds"):
+        left_out.add("soak")
+    drop = [i for i in items if any(i.get_closest_marker(m) for m in left_out)]
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = [i for i in items if i not in drop]

@@ -55,6 +55,13 @@ class RedisServer:
         except redis.RedisError:
             return False
 
+    def stop(self) -> None:
+        """A clean shutdown (SIGTERM: Redis writes its append-only file and exits)."""
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(30)
+            self.process = None
+
     def crash(self) -> None:
         if self.process is not None:
             self.process.kill()

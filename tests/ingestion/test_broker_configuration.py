@@ -236,7 +236,7 @@ def test_redis_bounds_connecting_and_each_command():
         "socket_connect_timeout": 1.0,
         "socket_timeout": 3.0,
         # the workflow's redelivery of unacknowledged messages (see the workflow's settings)
-        "visibility_timeout": 600,
+        "visibility_timeout": 240,  # WORKFLOW_TASK_TIME_LIMIT + WORKFLOW_RETRY_MAX_DELAY
         "unacked_restore_interval": 10,
         "unacked_restore_throttle": 1,
     }

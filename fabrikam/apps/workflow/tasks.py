@@ -7,7 +7,9 @@ import logging
 from typing import Any
 
 from celery import shared_task
+from celery.exceptions import Reject, Retry
 from django.conf import settings
+from redis.exceptions import RedisError
 
 from fabrikam.apps.ingestion.messages import TASK_NAME
 from fabrikam.apps.workflow import deadletters, services
@@ -44,4 +46,18 @@ def handle_delivery_request(
         logger.info("retrying %s in %.1fs: %s", self.request.id, later.countdown, later.reason)
         kwargs = {"replayed": replayed, "attempt": tried}
         raise self.retry(countdown=later.countdown, kwargs=kwargs, exc=later) from later
+    except RedisError as error:
+        # The saga's own store is away (restarting, failing over): nothing was decided and every
+        # step is idempotent. A task that failed would be acknowledged and the request lost, so
+        # try again later, or hand the message back to the broker if it cannot take the retry.
+        logger.warning("saga store unavailable for %s, retrying: %s", self.request.id, error)
+        kwargs = {"replayed": replayed, "attempt": attempt}
+        try:
+            raise self.retry(
+                countdown=settings.WORKFLOW_RETRY_BASE_DELAY, kwargs=kwargs, exc=error
+            ) from error
+        except Retry:
+            raise
+        except Exception as publish_error:
+            raise Reject(publish_error, requeue=True) from error
     return outcome.status

@@ -1,0 +1,234 @@
+"""Fault injection under a steady load of delivery requests, cancels and reschedules: each
+scenario breaks one real part while the load runs, then the ledger reads the stores and demands
+that every accepted request ended as exactly one outcome. See tests/chaos/README.md."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+import pytest
+
+from tests.chaos.conftest import Stores, on_postgres
+from tests.chaos.ledger import Ledger
+from tests.chaos.load import Load
+from tests.chaos.servers import RabbitNode, client
+from tests.chaos.system import HTTP_ROLES, wait_consuming
+from tests.support.faulty_proxy import Fault
+from tests.support.live import wait_until
+from tests.support.tools import missing
+
+# CI's short variant runs on RabbitMQ, CI's broker; the Redis broker's scenarios (and their
+# recovery bound of minutes) run in the full variant.
+BROKERS = [
+    pytest.param("redis", marks=[pytest.mark.redis, pytest.mark.chaos_full]),
+    pytest.param("rabbitmq", marks=pytest.mark.rabbitmq),
+]
+REDIS_BROKER_FREEZES = pytest.mark.xfail(
+    strict=True,
+    reason="celery 5.7.0 / kombu 5.7.0: after the Redis broker restarts, the worker logs "
+    '"Couldn\'t ack" and never consumes again while its readiness stays green (celery#9054, '
+    "#10205); the ledger shows every later request lost. RabbitMQ recovers.",
+)
+pytestmark = [pytest.mark.chaos, pytest.mark.e2e, pytest.mark.timeout(1800)]
+
+
+def run_scenario(
+    name: str, stores: Stores, inject: Callable[[Load], dict[str, Any]]
+) -> dict[str, Any]:
+    """Load the system, let `inject` break something meanwhile (it returns what it did), then
+    settle and close the ledger; fail on anything lost, duplicated or inconsistent."""
+    system, mode = stores.system, stores.mode
+    for role in HTTP_ROLES:
+        system.live.wait_ready(system.urls[role])
+    wait_consuming(system)
+    load = Load(system.ingestion, mode.rate, mode.seconds)
+    ledger = Ledger(
+        name,
+        load,
+        client(stores.store),
+        system.database_url,
+        system.broker_url,
+        system.deadletter_queue,
+    )
+    recovery = recovery_bound(stores)
+    ledger.facts.update(
+        broker=stores.name,
+        mode=mode.name,
+        recovery_bound_s=recovery,
+        settle_s=recovery + 120,
+    )
+    ledger.watch()
+    load.start()
+    try:
+        ledger.facts.update(inject(load))
+    finally:
+        load.done.set()
+        load.wait()
+    ledger.settle(recovery + 120)
+    result = ledger.close()
+    assert result["requests"] > 0, f"nothing was accepted: {load.answers}\n{system.live.logs()}"
+    assert (result["lost"], result["duplicated"], result["violations"]) == (0, 0, []), (
+        f"the ledger found problems (tests/chaos/results/{name}.json); process logs in "
+        f"{system.live.log_dir}"
+    )
+    assert load.failures == [], load.failures[:10]
+    return result
+
+
+def recovery_bound(stores: Stores) -> float:
+    """How long a crashed worker's message may wait before another worker runs it: the
+    visibility timeout + the restore interval on Redis; on RabbitMQ it is back at once, and then
+    waits at most for the dead worker's lock on its delivery."""
+    settings = stores.settings
+    if isinstance(stores.broker, RabbitNode):
+        return settings["workflow_lock_seconds"]
+    return settings["broker_visibility_timeout"] + settings["broker_restore_interval"]
+
+
+def pause(load: Load, seconds: float) -> None:
+    """The fault schedule: let the load run on for `seconds` (not a wait for a condition)."""
+    load.stopped.wait(seconds)
+
+
+@pytest.mark.parametrize(
+    "stores",
+    [
+        pytest.param(
+            "redis", marks=[pytest.mark.redis, pytest.mark.chaos_full, REDIS_BROKER_FREEZES]
+        ),
+        BROKERS[1],
+    ],
+    indirect=True,
+)
+def test_broker_stopped_for_10s_and_restarted(stores):
+    def inject(load: Load) -> dict[str, Any]:
+        pause(load, load.seconds / 3)
+        stores.broker.stop()
+        stopped = time.time()
+        pause(load, 10)
+        stores.broker.start()
+        return {
+            "fault": "broker stopped 10 s mid-load, then started",
+            "down_s": 10,
+            "stopped_at": stopped,
+        }
+
+    result = run_scenario(f"broker-stopped-{stores.name}", stores, inject)
+    assert result["rejected_503"] > 0  # the ingestion said so while the broker was away
+
+
+@pytest.mark.redis
+def test_redis_restarted(rabbitmq_broker):
+    stores = rabbitmq_broker
+
+    def inject(load: Load) -> dict[str, Any]:
+        pause(load, load.seconds / 3)
+        stores.store.stop()
+        stores.store.start()
+        return {"fault": "the Redis of deliveries, saga state and idempotency keys restarted"}
+
+    run_scenario("redis-restarted", stores, inject)
+
+
+@pytest.mark.parametrize("stores", BROKERS, indirect=True)
+def test_workflow_worker_sigkilled_repeatedly(stores):
+    system = stores.system
+
+    def inject(load: Load) -> dict[str, Any]:
+        kills = 0
+        pause(load, 2)
+        while kills < 4:
+            system.kill("workflow")
+            kills += 1
+            system.start_role("workflow")
+            pause(load, 3)
+        return {
+            "fault": "workflow worker (and its pool) SIGKILLed every ~3 s, then restarted",
+            "kills": kills,
+        }
+
+    run_scenario(f"worker-sigkilled-{stores.name}", stores, inject)
+
+
+@pytest.mark.rabbitmq
+def test_downstream_answers_500s_then_hangs_past_the_client_timeout(rabbitmq_broker):
+    stores = rabbitmq_broker
+    proxy = stores.system.proxy
+
+    def inject(load: Load) -> dict[str, Any]:
+        pause(load, load.seconds / 4)
+        errors = proxy.add(Fault("PUT", "/api/dronedeliveries", status=500))
+        pause(load, 8)
+        proxy.clear()
+        release = threading.Event()
+        hang = proxy.add(Fault("PUT", "/api/dronedeliveries", hold=release))
+        pause(load, 12)  # the client timeout is HTTP_CLIENT_TIMEOUT (5 s)
+        release.set()
+        proxy.clear()
+        return {
+            "fault": "drone scheduler answered 500 for 8 s, then hung 12 s",
+            "answered_500": errors.hits,
+            "hung": hang.hits,
+        }
+
+    result = run_scenario("downstream-500-then-hang", stores, inject)
+    assert result["answered_500"] > 0
+    assert result["hung"] > 0
+
+
+@pytest.mark.postgres
+@pytest.mark.rabbitmq
+def test_postgres_connections_dropped(rabbitmq_broker):
+    stores = rabbitmq_broker
+    if not on_postgres(stores):
+        missing("PostgreSQL is not configured: set DATABASE_URL=postgres://…")
+    database_url = stores.system.database_url
+
+    def inject(load: Load) -> dict[str, Any]:
+        terminated = 0
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            for _ in range(max(3, int(load.seconds / 2))):
+                pause(load, 2)
+                rows = conn.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                ).fetchall()
+                terminated += sum(1 for (ok,) in rows if ok)
+        return {
+            "fault": "every connection to the database terminated every 2 s",
+            "terminated": terminated,
+        }
+
+    result = run_scenario("postgres-connections-dropped", stores, inject)
+    assert result["terminated"] > 0
+
+
+@pytest.mark.parametrize("stores", BROKERS, indirect=True)
+def test_rolling_restart_of_gunicorn_and_the_worker(stores):
+    system = stores.system
+
+    def inject(load: Load) -> dict[str, Any]:
+        pause(load, load.seconds / 3)
+        in_flight = []
+
+        def while_answering(old_url: str) -> None:
+            wait_until(lambda: load.in_flight_to(old_url) > 0, 30, "a request in flight", 0.002)
+            in_flight.append(load.in_flight_to(old_url))
+
+        gunicorn_exit = system.replace("ingestion", while_answering)
+        worker_exit = system.replace("workflow", timeout=stores.settings["workflow_lock_seconds"])
+        return {
+            "fault": "ingestion (gunicorn) and workflow worker replaced during load: a new "
+            "instance up, then SIGTERM to the old one",
+            "in_flight_at_sigterm": in_flight[0],
+            "gunicorn_exit": gunicorn_exit,
+            "worker_exit": worker_exit,
+        }
+
+    result = run_scenario(f"rolling-restart-{stores.name}", stores, inject)
+    assert (result["gunicorn_exit"], result["worker_exit"]) == (0, 0)
+    assert result["in_flight_at_sigterm"] > 0
