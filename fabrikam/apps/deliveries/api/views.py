@@ -43,6 +43,9 @@ from fabrikam.apps.deliveries.api.serializers import (
 from fabrikam.apps.deliveries.api.stream import EventStream
 from fabrikam.apps.deliveries.exceptions import DeliveryNotFound
 from fabrikam.apps.deliveries.records import Delivery
+from fabrikam.openapi import problems
+
+CLOSED = "The delivery is completed or cancelled (or changed concurrently: retry)."
 
 
 def _own_delivery(request: Request, delivery_id: str) -> Delivery:
@@ -62,7 +65,11 @@ class DeliveryView(APIView):
 
     @extend_schema(
         request=DeliveryWriteSerializer,
-        responses={200: DeliverySerializer, 201: DeliverySerializer},
+        responses={
+            200: DeliverySerializer,
+            201: DeliverySerializer,
+            **problems(409, s409="The delivery belongs to another owner, or is closed."),
+        },
         operation_id="putDelivery",
     )
     def put(self, request: Request, delivery_id: str) -> Response:
@@ -76,7 +83,7 @@ class DeliveryView(APIView):
 
     @extend_schema(
         request=DeliveryRescheduleSerializer,
-        responses=DeliverySerializer,
+        responses={200: DeliverySerializer, **problems(409, s409=CLOSED)},
         operation_id="patchDelivery",
     )
     def patch(self, request: Request, delivery_id: str) -> Response:
@@ -85,7 +92,11 @@ class DeliveryView(APIView):
         delivery = services.reschedule_delivery(delivery_id, serializer.change())
         return Response(DeliverySerializer(delivery).data)
 
-    @extend_schema(request=None, responses=CancellationSerializer, operation_id="deleteDelivery")
+    @extend_schema(
+        request=None,
+        responses={200: CancellationSerializer, **problems(409, s409=CLOSED)},
+        operation_id="deleteDelivery",
+    )
     def delete(self, request: Request, delivery_id: str) -> Response:
         return Response(CancellationSerializer(services.cancel_delivery(delivery_id)).data)
 
@@ -159,7 +170,7 @@ class DeliveryStreamView(APIView):
         parameters=[
             OpenApiParameter(
                 "Last-Event-ID",
-                int,
+                {"type": "integer", "minimum": 0},
                 OpenApiParameter.HEADER,
                 description="resume after this tracking event (its offset, as sent in `id:`)",
             )
@@ -167,7 +178,12 @@ class DeliveryStreamView(APIView):
         responses={
             (200, "text/event-stream"): OpenApiResponse(
                 description="`event: tracking` (id = offset), `event: status`, `event: end`"
-            )
+            ),
+            **problems(
+                503,
+                s503="Too many open streams on this server, or live tracking is unavailable; "
+                "retry after Retry-After.",
+            ),
         },
     )
     def get(self, request: Request, delivery_id: str) -> StreamingHttpResponse:
@@ -201,7 +217,11 @@ class TrackingView(APIView):
 
     required_scopes = {"POST": SERVICE}
 
-    @extend_schema(request=FlightUpdateSerializer, responses={204: None}, operation_id="track")
+    @extend_schema(
+        request=FlightUpdateSerializer,
+        responses={204: None, **problems(409, s409=CLOSED)},
+        operation_id="track",
+    )
     def post(self, request: Request, delivery_id: str) -> Response:
         serializer = FlightUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -215,7 +235,17 @@ class ConfirmationsView(APIView):
     required_scopes = {"POST": SERVICE}
 
     @extend_schema(
-        request=ConfirmationSerializer, responses=DeliverySerializer, operation_id="confirm"
+        request=ConfirmationSerializer,
+        responses={
+            200: DeliverySerializer,
+            **problems(
+                409,
+                422,
+                s409="Already confirmed, or the delivery is closed.",
+                s422="The confirmation's type is not the one the delivery requires.",
+            ),
+        },
+        operation_id="confirm",
     )
     def post(self, request: Request, delivery_id: str) -> Response:
         serializer = ConfirmationSerializer(data=request.data)
@@ -227,7 +257,14 @@ class ConfirmationsView(APIView):
 class NotifyMeRequestsView(APIView):
     required_scopes = {"POST": OWNER_WRITE}
 
-    @extend_schema(request=NotifyMeSerializer, responses={204: None}, operation_id="notifyMe")
+    @extend_schema(
+        request=NotifyMeSerializer,
+        responses={
+            204: None,
+            **problems(409, s409="The delivery has all the notify-me requests it may hold."),
+        },
+        operation_id="notifyMe",
+    )
     def post(self, request: Request, delivery_id: str) -> Response:
         _own_delivery(request, delivery_id)
         serializer = NotifyMeSerializer(data=request.data)

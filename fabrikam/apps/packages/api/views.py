@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
@@ -15,12 +14,14 @@ from fabrikam.apps.accounts.permissions import (
 )
 from fabrikam.apps.packages import selectors, services
 from fabrikam.apps.packages.api.serializers import (
+    MAX_OWNER_ID_LENGTH,
     PackageSerializer,
     PackageWriteSerializer,
     SummaryQuerySerializer,
     SummarySerializer,
 )
 from fabrikam.apps.packages.exceptions import PackageNotFound
+from fabrikam.openapi import SOME_TEXT, problems
 
 
 class PackageView(APIView):
@@ -62,10 +63,21 @@ class OwnerSummaryView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("year", OpenApiTypes.INT, description="UTC year of registration"),
-            OpenApiParameter("month", OpenApiTypes.INT, description="1-12; needs year"),
+            OpenApiParameter(
+                "owner_id",
+                {"type": "string", "maxLength": MAX_OWNER_ID_LENGTH, "pattern": SOME_TEXT},
+                OpenApiParameter.PATH,
+            ),
+            OpenApiParameter(
+                "year",
+                {"type": "integer", "minimum": 1, "maximum": 9998},
+                description="UTC year of registration",
+            ),
+            OpenApiParameter(
+                "month", {"type": "integer", "minimum": 1, "maximum": 12}, description="needs year"
+            ),
         ],
-        responses=SummarySerializer,
+        responses={200: SummarySerializer, **problems(422, s422="A month without a year.")},
         operation_id="getPackageSummary",
     )
     def get(self, request: Request, owner_id: str) -> Response:
