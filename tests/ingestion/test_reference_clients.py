@@ -45,7 +45,10 @@ def test_a_reschedule_takes_epoch_milliseconds_too(api, received):
 
 def test_null_for_an_optional_field_is_as_if_it_were_absent(api, received):
     body = DeliveryRequestFactory(
-        expedited=None, deadline=None, packageInfo=PackageInfoFactory(tag=None)
+        expedited=None,
+        deadline=None,
+        confirmationRequired=None,
+        packageInfo=PackageInfoFactory(tag=None),
     )
     response = api.post(URL, body, format="json")
 
@@ -54,6 +57,7 @@ def test_null_for_an_optional_field_is_as_if_it_were_absent(api, received):
     assert echoed["expedited"] is False
     assert echoed["packageInfo"]["tag"] == ""
     assert echoed["deadline"] is None
+    assert echoed["confirmationRequired"] == "None"
 
 
 @pytest.mark.parametrize("field", ["ownerId", "pickupTime", "packageInfo"])

@@ -24,7 +24,7 @@ def ref_name(content: dict) -> str:
     ("path", "method", "problems"),
     [
         ("/api/deliveryrequests", "post", {*AUTH, "400", "409", "413", "415", "422", "503"}),
-        ("/api/deliveryrequests/{deliveryId}", "patch", {*AUTH, *BODY, "404", "422", "503"}),
+        ("/api/deliveryrequests/{deliveryId}", "patch", {*AUTH, *BODY, "404", "409", "422", "503"}),
         ("/api/deliveryrequests/{deliveryId}", "delete", {*AUTH, "400", "404", "503"}),
     ],
 )

@@ -97,7 +97,7 @@ INVALID_FIELDS = [
     ({"dropOffLocation": {"longitude": 10}}, "dropOffLocation.latitude"),
     # enums
     ({"confirmationRequired": "Signature"}, "confirmationRequired"),
-    ({"confirmationRequired": None}, "confirmationRequired"),
+    ({"confirmationRequired": 1}, "confirmationRequired"),
     ({"packageInfo": {"packageId": "p", "size": "Huge", "weight": 1}}, "packageInfo.size"),
     ({"packageInfo": {"packageId": "p", "size": 2, "weight": 1}}, "packageInfo.size"),
     # dates
@@ -116,7 +116,7 @@ INVALID_FIELDS = [
     # what "lat,lon" cannot be
     ({"pickupLocation": "nan,0"}, "pickupLocation"),
     ({"pickupLocation": "1e1,0"}, "pickupLocation"),
-    ({"pickupLocation": "0,181"}, "pickupLocation"),
+    ({"pickupLocation": "0,181"}, "pickupLocation.longitude"),
 ]
 
 

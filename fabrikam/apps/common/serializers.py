@@ -24,7 +24,9 @@ COORDINATES_REQUIRED = (
 _LATITUDE = r"-?(?:90(?:\.0+)?|[1-8]?[0-9](?:\.[0-9]+)?)"
 _LONGITUDE = r"-?(?:180(?:\.0+)?|(?:1[0-7][0-9]|[1-9]?[0-9])(?:\.[0-9]+)?)"
 LAT_LON_PATTERN = rf"^ *({_LATITUDE}) *, *({_LONGITUDE}) *$"
-_LAT_LON = re.compile(LAT_LON_PATTERN)
+# Parsed more loosely than the schema says, so a number out of range is named as such.
+_DECIMAL = r"-?[0-9]+(?:\.[0-9]+)?"
+_LAT_LON = re.compile(rf"^ *({_DECIMAL}) *, *({_DECIMAL}) *$")
 
 # Epoch milliseconds (what the reference implementation's Java clients send), 1973-03-03 to
 # 9999-12-31: a smaller number is more likely epoch seconds, refused rather than read as 1970.
