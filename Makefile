@@ -11,7 +11,7 @@ DEMO_AREA ?= 47.6062,-122.3321,8
 run: export DEBUG ?= true
 run: export FLIGHT_TIME_SCALE ?= 60
 
-.PHONY: run test install lint format bench clean
+.PHONY: run test install lint format bench bench-micro clean
 
 $(INSTALLED): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required: set PYTHON=python3.11")'
@@ -45,8 +45,14 @@ format: install
 	@$(VENV)/bin/ruff check --fix .
 	@$(VENV)/bin/ruff format .
 
+# The system's throughput vs a bare Django view, in one bounded run (bench/README.md).
 bench: install
-	@for script in bench/*.py; do echo "==> $$script"; $(PY) $$script || exit 1; done
+	@$(PY) bench/throughput.py $(BENCH_ARGS)
+
+# Every focused micro-benchmark (publish, auth, telemetry, memory, summaries, assignment).
+bench-micro: install
+	@for script in bench/*.py; do [ "$$script" = bench/throughput.py ] && continue; \
+	  echo "==> $$script"; $(PY) $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

@@ -1,6 +1,6 @@
 """Drone assignment latency with 10,000 drones, against a naive scan measured in the same run.
 
-    python bench/assignment_latency.py [--drones 10000] [--requests 300]
+    python bench/assignment_latency.py [--drones 10000] [--requests 300] [--no-scan] [--json F]
 
 Uses DATABASE_URL's server when it is PostgreSQL (in a throwaway database created next to the
 given one, dropped afterwards), otherwise a temporary SQLite file. Prints each strategy's latency,
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import math
 import os
 import random
@@ -184,6 +185,28 @@ def ms(values: list[float], q: float) -> float:
     return 1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def write_json(
+    path: Path | None, vendor: str, drones: int, times: list[float], selection: list[float]
+) -> None:
+    """assign_drone's latency (select, lock, write, commit) and the selection's alone."""
+    summary = {
+        "database": vendor,
+        "drones": drones,
+        "assignments": len(times),
+        "p50_ms": round(ms(times, 0.5), 2),
+        "p99_ms": round(ms(times, 0.99), 2),
+        "max_ms": round(1000 * max(times), 2),
+        "selection_p50_ms": round(ms(selection, 0.5), 2),
+        "selection_p99_ms": round(ms(selection, 0.99), 2),
+    }
+    print(
+        f"  assign_drone: p50 {summary['p50_ms']} ms, p99 {summary['p99_ms']} ms; the selection "
+        f"alone: p50 {summary['selection_p50_ms']} ms, p99 {summary['selection_p99_ms']} ms"
+    )
+    if path is not None:
+        path.write_text(json.dumps(summary))
+
+
 def query_plan(request) -> str:
     from django.db import transaction
 
@@ -200,6 +223,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--drones", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--no-scan", action="store_true", help="skip the Python-scan baseline")
+    parser.add_argument("--json", type=Path, help="write assign_drone's latency here (make bench)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="fabrikam-bench-data-") as data_dir, database() as url:
         setup_django(url, data_dir)
@@ -212,10 +237,17 @@ def main() -> None:
             "Python scan of every drone (baseline)": python_scan,
             "SQL: filter and order, LIMIT 1": sql_query,
         }
+        if args.no_scan:
+            selection, _ = timed_selection(sql_query, requests, "selection (rolled back)")
+            assignments = timed_assignments(requests_for(args.requests))
+            write_json(args.json, connection.vendor, args.drones, assignments, selection)
+            return
         results = {}
         for label, choose in strategies.items():
             results[label] = timed_selection(choose, requests, label)
         assignments = timed_assignments(requests_for(args.requests))
+        selection = results["SQL: filter and order, LIMIT 1"][0]
+        write_json(args.json, connection.vendor, args.drones, assignments, selection)
 
         baseline_times, baseline_chosen = results["Python scan of every drone (baseline)"]
         base = statistics.median(baseline_times)

@@ -60,7 +60,7 @@ def main() -> None:
     from django.db import connections
 
     from fabrikam.apps.packages import selectors
-    from fabrikam.apps.packages.models import Package
+    from fabrikam.apps.packages.models import Package, storage_key
 
     alias = settings.PACKAGES_DB_ALIAS
     connection = connections[alias]
@@ -75,12 +75,14 @@ def main() -> None:
     batch: list[Package] = []
     for n in range(args.packages):
         small_owner = f"owner-{rng.randrange(args.owners):04d}"
+        owner_id = "large" if rng.random() < 0.25 else small_owner
         batch.append(
             Package(
-                id=f"bench-{n:07d}",
+                key=storage_key(owner_id, f"bench-{n:07d}"),  # bulk_create does not call save()
+                package_id=f"bench-{n:07d}",
                 size=rng.choice(["Small", "Medium", "Large"]),
                 weight=round(rng.uniform(0.1, 25), 3),
-                owner_id="large" if rng.random() < 0.25 else small_owner,
+                owner_id=owner_id,
                 created_at=origin + timedelta(minutes=rng.randrange(2 * 365 * 24 * 60)),
             )
         )

@@ -27,17 +27,20 @@ class AdminSite(admin.AdminSite):
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
         if request.method != "POST":
             return super().login(request, extra_context)
-        counters = _counters(request)
-        for name in counters:
-            count = rate_limits.peek(name)
-            if count is not None and count.hits >= settings.ADMIN_LOGIN_MAX_FAILURES:
-                return self._locked(request, count.retry_after)
+        ip_counter, user_counter = _counters(request)
+        # The attempt is counted before the password is checked, in the same atomic step as the
+        # lockout check: concurrent guesses cannot all pass a check made before any was counted.
+        reservation = rate_limits.reserve(
+            [ip_counter, user_counter],
+            settings.ADMIN_LOGIN_MAX_FAILURES,
+            settings.ADMIN_LOGIN_LOCKOUT_SECONDS,
+        )
+        if reservation is not None and not reservation.allowed:
+            return self._locked(request, reservation.retry_after)
         response = super().login(request, extra_context)
-        if request.user.is_authenticated:
-            rate_limits.clear(counters[1])
-        else:
-            for name in counters:
-                rate_limits.hit(name, settings.ADMIN_LOGIN_LOCKOUT_SECONDS)
+        if request.user.is_authenticated:  # not a failure: take the attempt back
+            rate_limits.clear(user_counter)
+            rate_limits.release(ip_counter)
         return response
 
     def _locked(self, request: HttpRequest, retry_after: float) -> HttpResponse:
@@ -59,7 +62,9 @@ class AdminSite(admin.AdminSite):
 def _counters(request: HttpRequest) -> tuple[str, str]:
     ip = BaseThrottle().get_ident(request)  # honours TRUSTED_PROXY_COUNT, like the API throttles
     username = str(request.POST.get("username", "")).strip().lower()[:150]
-    return f"admin-login:ip:{ip}", f"admin-login:user:{username}"
+    # One hash tag: the lockout script reads both counters, which on a clustered Redis must live
+    # in one slot.
+    return f"{{admin-login}}:ip:{ip}", f"{{admin-login}}:user:{username}"
 
 
 class AdminConfig(DjangoAdminConfig):

@@ -10,6 +10,7 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 from rest_framework import exceptions, status
@@ -119,6 +120,12 @@ def _slug(code: str) -> str:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, RequestDataTooBig):
+        # Django's own body limit, met when DRF reads `request.body`: Django would answer it as a
+        # SuspiciousOperation (with DEBUG, an HTML traceback page).
+        exc = PayloadTooLarge(
+            f"The request body exceeds {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
+        )
     if isinstance(exc, DomainError):
         body = problem(exc.status, exc.title, exc.detail, exc.slug, **exc.extra)
         return Response(body, status=exc.status, headers=exc.headers, content_type=CONTENT_TYPE)

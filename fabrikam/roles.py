@@ -89,6 +89,20 @@ def url_modules(role: str) -> tuple[str, ...]:
     return get(role).url_modules
 
 
+def serves(role: str, other: str) -> bool:
+    """Whether a process of `role` also serves the HTTP role `other` (`all` serves every one)."""
+    return other in (HTTP_ROLES if role == ALL else (role,))
+
+
+def calls_in_process(role: str, other: str) -> bool:
+    """The switch between the two shapes: in a process that serves `other` too (`make run`), the
+    workflow calls it in process, through the same views and service functions; in separate
+    deployments, over HTTP. WORKFLOW_IN_PROCESS_CALLS=false keeps HTTP everywhere."""
+    from django.conf import settings
+
+    return settings.WORKFLOW_IN_PROCESS_CALLS and serves(role, other)
+
+
 def stores(role: str) -> frozenset[Store]:
     if role == ALL:
         return frozenset().union(*(r.stores for r in ROLES.values()))

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "fabrikam.apps.common",
     "fabrikam.apps.ingestion",
     "fabrikam.apps.workflow",
@@ -87,7 +88,13 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several processes share the file locally: wait for a lock instead of failing at once.
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    # WAL: readers do not wait for the writer, and a commit appends to the log with no fsync of
+    # its own (synchronous=NORMAL: an OS crash may lose the last commits, never corrupt the file).
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATA_DIR.mkdir(parents=True, exist_ok=True)
 
@@ -162,6 +169,13 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = env.integer("WORKFLOW_PREFETCH", 1)
 CELERY_WORKER_CONCURRENCY = env.integer("WORKFLOW_CONCURRENCY", 2)
+# prefork for a saga that computes (in process, role all); threads for one that mostly waits on
+# HTTP calls (the workflow role), where a higher WORKFLOW_CONCURRENCY costs little memory.
+CELERY_WORKER_POOL = env.string("WORKFLOW_POOL", "prefork")
+if CELERY_WORKER_POOL not in ("prefork", "threads", "solo"):
+    raise ImproperlyConfigured(
+        f"WORKFLOW_POOL={CELERY_WORKER_POOL!r}: choose prefork, threads or solo"
+    )
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # No remote control: nothing here uses it, workers of one host would clash on its queue (same
@@ -194,6 +208,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = max(1, WORKFLOW_TASK_TIME_LIMIT - 15)
 SERVICE_URL_PACKAGE = env.string("SERVICE_URL_PACKAGE", "http://127.0.0.1:8000")
 SERVICE_URL_DRONESCHEDULER = env.string("SERVICE_URL_DRONESCHEDULER", "http://127.0.0.1:8000")
 SERVICE_URL_DELIVERY = env.string("SERVICE_URL_DELIVERY", "http://127.0.0.1:8000")
+# Where this process also serves a service (role `all`), the workflow calls it in process
+# (fabrikam/roles.py calls_in_process); false keeps HTTP for every call.
+WORKFLOW_IN_PROCESS_CALLS = env.boolean("WORKFLOW_IN_PROCESS_CALLS", True)
 HTTP_CLIENT_TIMEOUT = env.number("HTTP_CLIENT_TIMEOUT", 5.0)
 HTTP_RETRY_ATTEMPTS = env.integer("HTTP_RETRY_ATTEMPTS", 3)
 HTTP_RETRY_BASE_DELAY = env.number("HTTP_RETRY_BASE_DELAY", 0.2)
@@ -230,6 +247,11 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "fabrikam.openapi.document_problems",
     ],
+    # Swagger UI from the image (drf-spectacular-sidecar), served by whitenoise: no CDN, and the
+    # page runs under the same CSP as every other one.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Static files, i18n, logging ---
@@ -310,6 +332,7 @@ BROKER_CONNECT_TIMEOUT = env.number("BROKER_CONNECT_TIMEOUT", 2.0)
 BROKER_PUBLISH_TIMEOUT = env.number("BROKER_PUBLISH_TIMEOUT", 3.0)
 BROKER_PUBLISH_POOL_SIZE = env.integer("BROKER_PUBLISH_POOL_SIZE", 10)
 CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_CONNECT_TIMEOUT
+CELERY_BROKER_TRANSPORT = broker.transport(CELERY_BROKER_URL)
 CELERY_BROKER_TRANSPORT_OPTIONS = broker.transport_options(
     CELERY_BROKER_URL, BROKER_CONNECT_TIMEOUT, BROKER_PUBLISH_TIMEOUT
 )
@@ -434,8 +457,7 @@ REST_FRAMEWORK |= {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["fabrikam.apps.accounts.permissions.HasRequiredScope"],
     "DEFAULT_THROTTLE_CLASSES": [
-        "fabrikam.apps.accounts.throttles.IpRateThrottle",
-        "fabrikam.apps.accounts.throttles.ClientRateThrottle",
+        "fabrikam.apps.accounts.throttles.ClientAndIpRateThrottle",
     ],
     # Hops of trusted proxies (the ingress) in X-Forwarded-For; 0 trusts none (REMOTE_ADDR).
     "NUM_PROXIES": env.integer("TRUSTED_PROXY_COUNT", 0),

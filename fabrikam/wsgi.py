@@ -3,4 +3,8 @@ import os
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fabrikam.settings")
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+
+from fabrikam.chunked_bodies import ChunkedBodies  # noqa: E402 - needs the settings
+
+application = ChunkedBodies(django_application)

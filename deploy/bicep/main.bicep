@@ -30,6 +30,11 @@ param aksSkuTier string
 @description('Availability zones for node pools; empty for none.')
 param availabilityZones array = []
 param apiServerAuthorizedIpRanges array = []
+// Local accounts are disabled: nobody reaches the Kubernetes API without one of these.
+@description('Object id of the principal that runs `helm upgrade` (the CI/CD service principal: `az ad sp show --id <client id> --query id`); it gets Azure Kubernetes Service Cluster User and RBAC Cluster Admin on the cluster. Empty: the principal running this deployment.')
+param pipelinePrincipalId string = ''
+@description('Object id of an Entra group of operators given the same cluster access; empty for none.')
+param clusterAdminGroupObjectId string = ''
 @description('{ vmSize, osDiskSizeGB, minCount, maxCount }; osDiskSizeGB must fit the VM size\'s cache/temp disk (ephemeral OS disk).')
 param systemPool object
 param userPool object
@@ -74,6 +79,9 @@ param postgresStorageSizeGb int
 param postgresBackupRetentionDays int
 param postgresGeoRedundantBackup bool
 param logRetentionInDays int = 30
+@description('Part of the Key Vault\'s name. A deleted vault stays soft-deleted, its name taken, for 90 days and purge protection forbids purging it: when re-creating an environment within that time, raise this to get a new name (or recover the old vault, see README.md).')
+@minValue(1)
+param keyVaultGeneration int = 1
 @secure()
 @description('Django SECRET_KEY, stored in Key Vault as django-secret-key.')
 param djangoSecretKey string
@@ -175,6 +183,11 @@ module network 'modules/network.bicep' = {
   }
 }
 
+module deploying 'modules/deployer.bicep' = {
+  scope: rg
+  name: 'deployer'
+}
+
 module aks 'modules/aks.bicep' = {
   scope: rg
   name: 'aks'
@@ -190,6 +203,8 @@ module aks 'modules/aks.bicep' = {
     availabilityZones: availabilityZones
     systemPool: systemPool
     userPool: userPool
+    clusterAdminPrincipalId: empty(pipelinePrincipalId) ? deploying.outputs.objectId : pipelinePrincipalId
+    clusterAdminGroupObjectId: clusterAdminGroupObjectId
   }
 }
 
@@ -222,12 +237,30 @@ module workloadIdentity 'modules/workload-identity.bicep' = [
   }
 ]
 
+// The KEDA add-on's operator reads the workflow queue's length with this identity; the chart's
+// TriggerAuthentication names it (podIdentity provider azure-workload, output kedaClientId).
+module kedaIdentity 'modules/workload-identity.bicep' = {
+  scope: rg
+  name: 'identity-keda'
+  params: {
+    location: location
+    namePrefix: namePrefix
+    tags: tags
+    role: 'keda'
+    oidcIssuerUrl: aks.outputs.oidcIssuerUrl
+    kubernetesNamespace: kubernetesNamespace
+    helmReleaseName: helmReleaseName
+    subject: 'system:serviceaccount:kube-system:keda-operator'
+  }
+}
+
 module keyVault 'modules/keyvault.bicep' = {
   scope: rg
   name: 'keyvault'
   params: {
     location: location
-    name: 'kv-fabrikam-${environmentName}-${suffix}'
+    // Unique per keyVaultGeneration: see the parameter. At most 20 of the 24 characters allowed.
+    name: 'kv-fab-${environmentName}-${take(uniqueString(subscription().id, resourceGroupName, string(keyVaultGeneration)), 8)}'
     tags: tags
     privateEndpointSubnetId: network.outputs.privateEndpointSubnetId
     vnetId: network.outputs.vnetId
@@ -252,6 +285,9 @@ module serviceBus 'modules/servicebus.bicep' = {
     ]
     namespaceReceiverPrincipalIds: [
       for role in serviceBusReceiverRoles: workloadIdentity[indexOf(workloadRoles, role)].outputs.principalId
+    ]
+    queueOwnerPrincipalIds: [
+      kedaIdentity.outputs.principalId
     ]
     privateEndpointSubnetId: network.outputs.privateEndpointSubnetId
     vnetId: network.outputs.vnetId
@@ -370,6 +406,7 @@ output mongoClusterHostName string = mongo.outputs.hostName
 output apiClientId string = apiApp.outputs.clientId
 output apiApplicationIdUri string = apiApp.outputs.applicationIdUri
 output apiServiceTokenScope string = '${apiApp.outputs.applicationIdUri}/.default'
+output kedaClientId string = kedaIdentity.outputs.clientId
 output workloadIdentityClientIds object = {
   ingestion: workloadIdentity[indexOf(workloadRoles, 'ingestion')].outputs.clientId
   delivery: workloadIdentity[indexOf(workloadRoles, 'delivery')].outputs.clientId

@@ -30,6 +30,9 @@ param postgresSkuTier = 'Burstable'
 param postgresStorageSizeGb = 32
 param postgresBackupRetentionDays = 7
 param postgresGeoRedundantBackup = false
+// Cluster access (see main.bicep): CI passes its own principal; an operators' group is optional.
+param pipelinePrincipalId = readEnvironmentVariable('FABRIKAM_PIPELINE_PRINCIPAL_ID', '')
+param clusterAdminGroupObjectId = readEnvironmentVariable('FABRIKAM_AKS_ADMIN_GROUP_ID', '')
 param logRetentionInDays = 30
 param mongoAdministratorPassword = readEnvironmentVariable('FABRIKAM_MONGO_ADMIN_PASSWORD')
 param djangoSecretKey = readEnvironmentVariable('FABRIKAM_DJANGO_SECRET_KEY')

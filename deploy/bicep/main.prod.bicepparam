@@ -36,6 +36,9 @@ param postgresSkuTier = 'GeneralPurpose'
 param postgresStorageSizeGb = 128
 param postgresBackupRetentionDays = 35
 param postgresGeoRedundantBackup = true
+// Cluster access (see main.bicep): CI passes its own principal; an operators' group is optional.
+param pipelinePrincipalId = readEnvironmentVariable('FABRIKAM_PIPELINE_PRINCIPAL_ID', '')
+param clusterAdminGroupObjectId = readEnvironmentVariable('FABRIKAM_AKS_ADMIN_GROUP_ID', '')
 param logRetentionInDays = 90
 param mongoAdministratorPassword = readEnvironmentVariable('FABRIKAM_MONGO_ADMIN_PASSWORD')
 param djangoSecretKey = readEnvironmentVariable('FABRIKAM_DJANGO_SECRET_KEY')

@@ -76,7 +76,7 @@ def test_summaries_of_another_business_are_403(acme, redis_store):
 
 
 def test_packages_of_another_business_are_hidden(acme, globex):
-    PackageFactory(id="pkg-acme", owner_id="acme")
+    PackageFactory(package_id="pkg-acme", owner_id="acme")
     assert acme.get("/api/packages/pkg-acme").json()["ownerId"] == "acme"
     assert globex.get("/api/packages/pkg-acme").status_code == 404
 

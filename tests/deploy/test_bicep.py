@@ -28,9 +28,11 @@ BICEP_DIR = REPO / "deploy" / "bicep"
 MODULES = BICEP_DIR / "modules"
 MAIN = BICEP_DIR / "main.bicep"
 API_APP = MODULES / "api-app-registration.bicep"
+DEPLOYER = MODULES / "deployer.bicep"
 # checkov's Bicep parser fails on the `extension` keyword (Bicep extensions such as Microsoft Graph)
-# and has no checks for Microsoft.Graph resources: these files are checked by the tests below.
-CHECKOV_UNPARSED = [API_APP]
+# and has no checks for Microsoft.Graph resources, and fails on functions it does not know
+# (deployer()): these files are checked by the tests below.
+CHECKOV_UNPARSED = [API_APP, DEPLOYER]
 PARAM_FILES = {"dev": BICEP_DIR / "main.dev.bicepparam", "prod": BICEP_DIR / "main.prod.bicepparam"}
 HELM_VALUES = REPO / "deploy" / "helm" / "fabrikam" / "values.yaml"
 FIXTURE_VALUES = Path(__file__).parent / "fixtures" / "values.yaml"
@@ -52,6 +54,7 @@ AGREED_OUTPUTS = {
     "apiClientId",
     "apiApplicationIdUri",
     "apiServiceTokenScope",
+    "kedaClientId",
 }
 REQUIRED_SECRETS = {
     "django-secret-key",
@@ -66,6 +69,9 @@ ROLE_IDS = {
     "Key Vault Secrets User": "4633458b-17de-408a-b874-0445c86b69e6",
     "Azure Service Bus Data Sender": "69a216fc-b8fb-44d8-bc22-1f3c2cd27a39",
     "Azure Service Bus Data Receiver": "4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0",
+    "Azure Service Bus Data Owner": "090c5cfd-751d-490a-894a-3ce6f1109419",
+    "Azure Kubernetes Service Cluster User Role": "4abbcc35-e782-43d8-92c5-2d3abe75df38",
+    "Azure Kubernetes Service RBAC Cluster Admin": "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",
 }
 
 
@@ -307,11 +313,15 @@ def test_checkov_scanned_every_template(checkov_report):
 
 
 def test_checkov_skips_only_templates_it_cannot_parse():
-    """A skipped path is one that uses a Bicep extension, and every such file is skipped."""
-    with_extension = {
-        p for p in [MAIN, *MODULES.glob("*.bicep")] if re.search(r"^extension\s", read(p), re.M)
+    """A skipped path is one that uses a Bicep extension or deployer(), and every such file is
+    skipped; one that uses deployer() declares no resource (nothing escapes the scan)."""
+    unparsed = {
+        p
+        for p in [MAIN, *MODULES.glob("*.bicep")]
+        if re.search(r"^extension\s|\bdeployer\(\)", read(p), re.M)
     }
-    assert with_extension == set(CHECKOV_UNPARSED)
+    assert unparsed == set(CHECKOV_UNPARSED)
+    assert not re.search(r"^resource\s", read(DEPLOYER), re.M)
 
 
 def test_checkov_catches_a_broken_property(tmp_path):
@@ -451,10 +461,12 @@ def test_every_role_has_an_identity_with_a_federated_credential():
     )
     assert prop(credential, "parent") == "identity"
     assert prop(credential, "issuer") == "oidcIssuerUrl"
+    assert prop(credential, "subject") == "subject"
     assert (
-        prop(credential, "subject")
+        params(template)["subject"]
         == "'system:serviceaccount:${kubernetesNamespace}:${helmReleaseName}-${role}'"
     )
+    assert "subject" not in identity_module, "the roles' identities trust the chart's accounts"
     assert string_array(section(credential, "audiences")) == ["api://AzureADTokenExchange"]
 
 
@@ -772,3 +784,152 @@ def test_outputs_become_helm_set_arguments(tmp_path):
     )
     assert result.returncode == 1
     assert "keyVaultName" in result.stderr
+
+
+# --- first install: who may reach the cluster, and in what order things are written ----------
+
+
+def test_the_pipeline_and_an_admin_group_may_use_the_cluster():
+    """Local accounts are off, so without these assignments `helm upgrade` gets 403."""
+    aks = read(MODULES / "aks.bicep")
+    cluster = resource(aks, "Microsoft.ContainerService/managedClusters")
+    assert prop(cluster, "disableLocalAccounts") == "true"
+    role_ids = dict(re.findall(r"^var (\w+RoleId) = '([^']+)'", aks, re.M))
+    granted = {role_ids[symbol] for symbol in var_block(aks, "clusterAccessRoleIds").split()}
+    assert granted == {
+        ROLE_IDS["Azure Kubernetes Service Cluster User Role"],  # az aks get-credentials
+        ROLE_IDS["Azure Kubernetes Service RBAC Cluster Admin"],  # what helm creates
+    }
+    by_principal = {
+        re.search(r"^\s*principalId:\s*(\S+)\s*$", body, re.M)[1]: body
+        for body in role_assignments(aks)
+    }
+    pipeline = by_principal["clusterAdminPrincipalId"]
+    group = by_principal["clusterAdminGroupObjectId"]
+    for body in (pipeline, group):
+        assert re.search(r"for\s+roleId\s+in\s+clusterAccessRoleIds\s*:", body)
+        assert prop(body, "scope") == "cluster"
+        assert prop(body, "roleDefinitionId").endswith(
+            "'Microsoft.Authorization/roleDefinitions', roleId)"
+        )
+    assert re.search(
+        r"clusterAccessRoleIds\s*:\s*if\s*\(!empty\(clusterAdminGroupObjectId\)\)", group
+    )
+    assert prop(group, "principalType") == "'Group'"
+
+    main = read(MAIN)
+    assert params(main)["pipelinePrincipalId"] == "''"
+    assert params(main)["clusterAdminGroupObjectId"] == "''"
+    aks_module = module(main, "aks")
+    # CI deploys as the pipeline's principal (deployer()); by hand, name it explicitly.
+    assert (
+        prop(aks_module, "clusterAdminPrincipalId")
+        == "empty(pipelinePrincipalId) ? deploying.outputs.objectId : pipelinePrincipalId"
+    )
+    assert re.search(r"^module deploying 'modules/deployer\.bicep'", main, re.M)
+    assert outputs(read(DEPLOYER))["objectId"] == "deployer().objectId"
+    assert prop(aks_module, "clusterAdminGroupObjectId") == "clusterAdminGroupObjectId"
+    for env, path in PARAM_FILES.items():
+        values = param_values(path)
+        assert values["pipelinePrincipalId"] == (
+            "readEnvironmentVariable('FABRIKAM_PIPELINE_PRINCIPAL_ID', '')"
+        ), env
+        assert values["clusterAdminGroupObjectId"] == (
+            "readEnvironmentVariable('FABRIKAM_AKS_ADMIN_GROUP_ID', '')"
+        ), env
+    workflow = yaml.safe_load(
+        (REPO / ".github" / "workflows" / "deploy-environment.yml").read_text()
+    )
+    (bicep_step,) = [
+        s for s in workflow["jobs"]["deploy"]["steps"] if s.get("name") == "Deploy Bicep"
+    ]
+    assert "FABRIKAM_AKS_ADMIN_GROUP_ID" in bicep_step["env"]
+    assert "FABRIKAM_PIPELINE_PRINCIPAL_ID" not in bicep_step["env"], "deployer() is the pipeline"
+
+
+def children_of_server(text: str) -> dict[str, str]:
+    """Symbol -> body of every resource or module the PostgreSQL server's deployment writes
+    besides the server: child resources (`parent: server`) and modules given `server.id`."""
+    found = {}
+    for m in re.finditer(r"^(resource|module)\s+(\w+)\s+'[^']+'\s*=\s*", text, re.M):
+        body = balanced(text, m.end())
+        if re.search(r"^\s*parent:\s*server\s*$", body, re.M) or "server.id" in body:
+            found[m[2]] = body
+    return found
+
+
+def depends_on(body: str) -> list[str]:
+    match = re.search(r"^\s*dependsOn\s*:\s*(?=\[)", body, re.M)
+    return balanced(body, match.end()).split() if match else []
+
+
+def test_postgresql_children_are_written_one_after_another():
+    """The flexible server runs one operation at a time: its database, configuration,
+    administrators and private endpoint must not be written in parallel."""
+    text = read(MODULES / "postgres.bicep")
+    children = children_of_server(text)
+    assert {"database", "logConnections", "administrator", "endpoint"} <= set(children)
+    deps = {symbol: depends_on(body) for symbol, body in children.items()}
+    (first,) = [s for s, d in deps.items() if not d]
+    chain = [first]
+    while True:
+        nxt = [s for s, d in deps.items() if d == [chain[-1]]]
+        if not nxt:
+            break
+        assert len(nxt) == 1, f"{nxt} all wait for {chain[-1]} only: they run in parallel"
+        chain.append(nxt[0])
+    assert sorted(chain) == sorted(children), f"not one chain: {deps}"
+    # the administrators themselves, one at a time
+    assert re.search(r"@batchSize\(1\)\s*\nresource administrator ", text)
+
+
+def test_key_vault_name_can_move_past_a_soft_deleted_vault():
+    """Purge protection keeps a deleted vault's name for 90 days; re-creating an environment
+    needs another name (keyVaultGeneration) or the old vault recovered (documented)."""
+    main = read(MAIN)
+    assert params(main)["keyVaultGeneration"] == "1"
+    name = prop(section(module(main, "keyVault"), "params"), "name")
+    assert "string(keyVaultGeneration)" in name, "the generation must change the name"
+    longest = re.sub(r"\$\{take\(.*?,\s*(\d+)\)\}", lambda m: "x" * int(m[1]), name.strip("'"))
+    longest = longest.replace("${environmentName}", max(PARAM_FILES, key=len))
+    assert "${" not in longest
+    assert 3 <= len(longest) <= 24, f"Key Vault names have 3-24 characters: {longest}"
+    vault = resource(read(MODULES / "keyvault.bicep"), "Microsoft.KeyVault/vaults")
+    assert prop(vault, "enablePurgeProtection") == "true"
+    readme = (BICEP_DIR / "README.md").read_text()
+    assert "keyVaultGeneration" in readme
+    assert "az keyvault recover" in readme
+
+
+def test_keda_add_on_reads_the_queue_with_its_own_identity():
+    cluster = resource(read(MODULES / "aks.bicep"), "Microsoft.ContainerService/managedClusters")
+    keda = section(section(cluster, "workloadAutoScalerProfile"), "keda")
+    assert prop(keda, "enabled") == "true"
+
+    main = read(MAIN)
+    identity = module(main, "kedaIdentity")
+    assert prop(identity, "subject") == "'system:serviceaccount:kube-system:keda-operator'"
+    assert prop(identity, "oidcIssuerUrl") == "aks.outputs.oidcIssuerUrl"
+    assert outputs(main)["kedaClientId"] == "kedaIdentity.outputs.clientId"
+    owners = section(module(main, "serviceBus"), "queueOwnerPrincipalIds").split()
+    assert owners == ["kedaIdentity.outputs.principalId"]
+
+    servicebus = read(MODULES / "servicebus.bicep")
+    assert re.search(
+        rf"^var ownerRoleId = '{ROLE_IDS['Azure Service Bus Data Owner']}'", servicebus, re.M
+    )
+    (owner,) = [b for b in role_assignments(servicebus) if "queueOwnerPrincipalIds" in b]
+    assert prop(owner, "scope") == "queue", "Manage on the scaled queue only"
+    assert "ownerRoleId" in prop(owner, "roleDefinitionId")
+
+
+def test_chart_store_ports_are_those_of_the_services_bicep_deploys():
+    stores = yaml.safe_load(helm_values_text())["stores"]
+    # DocumentDB (MongoDB vCore) listens on 10260, not Cosmos DB RU's 10255 nor MongoDB's 27017.
+    resource(read(MODULES / "mongo.bicep"), "Microsoft.DocumentDB/mongoClusters")
+    assert stores["packages_database"]["ports"] == [10260]
+    secrets = section(module(read(MAIN), "keyVaultSecrets"), "secretValues")
+    assert ":5432/" in prop(secrets, "database-url")
+    assert stores["database"]["ports"] == [5432]
+    redis = resource(read(MODULES / "redis.bicep"), "Microsoft.Cache/redisEnterprise/databases")
+    assert int(prop(redis, "port")) in stores["redis"]["ports"]

@@ -14,6 +14,7 @@ import pytest
 
 from fabrikam import roles as fabrikam_roles
 from tests.deploy.conftest import NAMESPACE
+from tests.deploy.test_bicep import PARAM_FILES, param_values
 
 pytestmark = pytest.mark.helm
 
@@ -21,9 +22,10 @@ INGRESS_NS = {"kubernetes.io/metadata.name": "app-routing-system"}
 NGINX = {"app": "nginx"}
 STORE_IP = "10.20.30.40"  # inside the default private-endpoint CIDR
 ENTRA_IP = "20.190.128.10"  # a public Entra ID (login.microsoftonline.com) address
+SERVICE_BUS_PUBLIC_IP = "40.127.4.20"  # a public address, where a Standard namespace answers
 STORE_PORTS = {
     "database": [5432],
-    "packages_database": [10255, 27017],
+    "packages_database": [10260],  # Azure DocumentDB (MongoDB vCore)
     "redis": [6380, 10000],
     "broker": [5671],
 }
@@ -179,13 +181,25 @@ def test_every_pod_resolves_names_through_kube_dns_only(net):
         assert not net.allowed(pod, "8.8.8.8", 53, "UDP"), role
 
 
-def test_each_role_reaches_exactly_its_own_stores(net):
+def store_address(store: str, env: str) -> str:
+    """Where a store answers: its private endpoint, but for a Standard (public) Service Bus."""
+    if store == "broker" and service_bus_tier(env) == "Standard":
+        return SERVICE_BUS_PUBLIC_IP
+    return STORE_IP
+
+
+def service_bus_tier(env: str) -> str:
+    return param_values(PARAM_FILES[env])["serviceBusSku"].strip("'")
+
+
+def test_each_role_reaches_exactly_its_own_stores(net, env):
     for role_name, role in fabrikam_roles.ROLES.items():
         pod = net.pods[role_name]
         for store, ports in STORE_PORTS.items():
             for port in ports:
                 expected = store in {str(s) for s in role.stores}
-                assert net.allowed(pod, STORE_IP, port) is expected, (role_name, store, port)
+                allowed = net.allowed(pod, store_address(store, env), port)
+                assert allowed is expected, (role_name, store, port)
 
 
 def test_migration_job_reaches_both_databases(net):
@@ -201,3 +215,28 @@ def test_every_workload_reaches_entra_id_over_https_only(net):
         assert not net.allowed(pod, ENTRA_IP, 80), role
         # the public-endpoint rule must not open HTTPS to private addresses
         assert not net.allowed(pod, "192.168.1.1", 443), role
+
+
+BROKER_ROLES = {
+    n for n, r in fabrikam_roles.ROLES.items() if fabrikam_roles.Store.BROKER in r.stores
+}
+
+
+def test_broker_roles_reach_the_service_bus_tier_bicep_deploys(net, env):
+    """Standard (dev) is public, with no private endpoint; Premium (prod) only private."""
+    assert {"ingestion", "workflow", "scheduler"} == BROKER_ROLES
+    tier = service_bus_tier(env)
+    for role in BROKER_ROLES:
+        pod = net.pods[role]
+        for port in STORE_PORTS["broker"]:
+            if tier == "Standard":
+                assert net.allowed(pod, SERVICE_BUS_PUBLIC_IP, port), (env, role, port)
+            else:
+                assert tier == "Premium"
+                assert net.allowed(pod, STORE_IP, port), (env, role, port)
+                assert not net.allowed(pod, SERVICE_BUS_PUBLIC_IP, port), (env, role, port)
+    # the public broker rule opens neither private addresses nor other ports
+    assert not net.allowed(net.pods["workflow"], "192.168.1.1", 5671)
+    assert not net.allowed(net.pods["workflow"], SERVICE_BUS_PUBLIC_IP, 5432)
+    for role in set(net.pods) - BROKER_ROLES:
+        assert not net.allowed(net.pods[role], SERVICE_BUS_PUBLIC_IP, 5671), (env, role)

@@ -9,13 +9,16 @@ import pytest
 import yaml
 
 from fabrikam import roles as fabrikam_roles
-from tests.deploy.conftest import NAMESPACE, container, env_of, name, values
+from tests.deploy.conftest import NAMESPACE, ROOT, container, env_of, name, values
+from tests.deploy.test_bicep import MODULES, params, read
 
 pytestmark = pytest.mark.helm
 
 ROLE_NAMES = set(fabrikam_roles.ROLES)
 # Everything that serves requests or consumes the queue scales out; beat and the back office don't.
+# The HTTP roles on CPU (an HPA), the workflow on its queue's length (a KEDA ScaledObject).
 SCALABLE_IN_PROD = {"ingestion", "delivery", "package", "dronescheduler", "workflow"}
+SCALED_ON_QUEUE = {"workflow"}
 KIND = {
     fabrikam_roles.Process.HTTP: "http",
     fabrikam_roles.Process.WORKER: "worker",
@@ -223,7 +226,7 @@ def test_chart_refuses_a_second_beat(render_fails, override):
 def test_prod_autoscales_every_scalable_role(render):
     manifest = render("prod")
     hpas = {h["spec"]["scaleTargetRef"]["name"]: h for h in manifest.of("HorizontalPodAutoscaler")}
-    assert set(hpas) == {name(r) for r in SCALABLE_IN_PROD}
+    assert set(hpas) == {name(r) for r in SCALABLE_IN_PROD - SCALED_ON_QUEUE}
     deployments = {d["metadata"]["name"]: d for d in manifest.of("Deployment")}
     for target, hpa in hpas.items():
         assert hpa["apiVersion"] == "autoscaling/v2"
@@ -274,6 +277,9 @@ def test_quota_fits_every_role_at_full_scale_during_a_rollout(manifest):
     hpa_max = {
         h["spec"]["scaleTargetRef"]["name"]: h["spec"]["maxReplicas"]
         for h in manifest.of("HorizontalPodAutoscaler")
+    } | {
+        s["spec"]["scaleTargetRef"]["name"]: s["spec"]["maxReplicaCount"]
+        for s in manifest.of("ScaledObject")
     }
     total = {
         "requests.cpu": 0.0,
@@ -303,3 +309,126 @@ def test_quota_fits_every_role_at_full_scale_during_a_rollout(manifest):
         assert needed <= quantity(hard[key]), (
             f"quota {key}={hard[key]} < {needed} needed at full scale"
         )
+
+
+# --- ephemeral storage -----------------------------------------------------------------------
+
+
+def test_every_container_bounds_its_ephemeral_storage(manifest):
+    """Requests and limits for ephemeral storage, the limit above what /tmp alone may hold."""
+    for w in manifest.of("Deployment") + manifest.of("Job"):
+        spec = w["spec"]["template"]["spec"]
+        tmp = {v["name"]: v for v in spec["volumes"]}["tmp"]["emptyDir"]["sizeLimit"]
+        for c in spec.get("initContainers", []) + spec["containers"]:
+            res = c["resources"]
+            request = quantity(res["requests"]["ephemeral-storage"])
+            limit = quantity(res["limits"]["ephemeral-storage"])
+            assert 0 < request <= limit, (w["metadata"]["name"], c["name"])
+            assert limit > quantity(tmp), (w["metadata"]["name"], c["name"])
+
+
+def test_a_role_may_set_its_own_ephemeral_storage(render):
+    manifest = render("prod", "roles.package.resources.limits.ephemeral-storage=2Gi")
+    limits = container(deployments_by_role(manifest)["package"])["resources"]["limits"]
+    assert limits == {"cpu": "1", "memory": "512Mi", "ephemeral-storage": "2Gi"}
+
+
+def test_the_namespace_defaults_bound_ephemeral_storage(manifest):
+    (limit_range,) = manifest.of("LimitRange")
+    (limits,) = limit_range["spec"]["limits"]
+    assert "ephemeral-storage" in limits["default"]
+    assert "ephemeral-storage" in limits["defaultRequest"]
+
+
+# --- the workflow scales on its queue (KEDA) --------------------------------------------------
+
+
+def scaled_objects(manifest) -> dict[str, dict]:
+    return {s["spec"]["scaleTargetRef"]["name"]: s for s in manifest.of("ScaledObject")}
+
+
+def test_prod_scales_the_workflow_on_its_service_bus_queue(render):
+    manifest = render("prod")
+    autoscaling = values("prod")["roles"]["workflow"]["autoscaling"]
+    (target,) = scaled_objects(manifest)
+    assert target == name("workflow")
+    scaled = manifest.get("ScaledObject", name("workflow"))
+    assert scaled["apiVersion"] == "keda.sh/v1alpha1"
+    assert scaled["spec"]["scaleTargetRef"]["kind"] == "Deployment"
+    assert scaled["spec"]["minReplicaCount"] == autoscaling["minReplicas"] >= 2
+    assert scaled["spec"]["maxReplicaCount"] == autoscaling["maxReplicas"]
+    (trigger,) = scaled["spec"]["triggers"]
+    assert trigger["type"] == "azure-servicebus"
+    meta = trigger["metadata"]
+    assert meta["queueName"] == "deliveryrequests"
+    # the namespace's name, from the Bicep output's FQDN (fixtures/bicep-outputs.yaml)
+    assert meta["namespace"] == "sb-fabrikam-test"
+    assert "cloud" not in meta
+    assert int(meta["messageCount"]) >= 1
+    assert "connectionFromEnv" not in meta, "no connection string: workload identity"
+
+    # Only KEDA's own HPA drives the workflow: two HPAs on one Deployment fight.
+    hpa_targets = {
+        h["spec"]["scaleTargetRef"]["name"] for h in manifest.of("HorizontalPodAutoscaler")
+    }
+    assert name("workflow") not in hpa_targets
+    assert "replicas" not in deployments_by_role(manifest)["workflow"]["spec"]
+
+
+def test_keda_reads_the_queue_with_its_workload_identity(render):
+    manifest = render("prod", "azure.keda.clientId=keda-client-id")
+    (trigger,) = manifest.get("ScaledObject", name("workflow"))["spec"]["triggers"]
+    auth = manifest.get("TriggerAuthentication", trigger["authenticationRef"]["name"])
+    assert auth["apiVersion"] == "keda.sh/v1alpha1"
+    assert auth["spec"] == {
+        "podIdentity": {"provider": "azure-workload", "identityId": "keda-client-id"}
+    }
+
+
+def test_http_roles_keep_their_cpu_autoscaler(render):
+    manifest = render("prod")
+    hpas = {h["spec"]["scaleTargetRef"]["name"] for h in manifest.of("HorizontalPodAutoscaler")}
+    for role in ("ingestion", "delivery", "package", "dronescheduler"):
+        assert name(role) in hpas, role
+        assert name(role) not in scaled_objects(manifest), role
+
+
+def test_without_keda_the_workflow_scales_on_cpu(render):
+    manifest = render("prod", "roles.workflow.keda.enabled=false")
+    assert not manifest.of("ScaledObject")
+    assert not manifest.of("TriggerAuthentication")
+    hpa = manifest.get("HorizontalPodAutoscaler", name("workflow"))
+    assert hpa["spec"]["metrics"][0]["resource"]["name"] == "cpu"
+
+
+def test_a_sovereign_cloud_namespace_names_its_endpoint_suffix(render):
+    manifest = render(
+        "prod", "azure.serviceBusFullyQualifiedNamespace=sb-x.servicebus.chinacloudapi.cn"
+    )
+    (trigger,) = manifest.get("ScaledObject", name("workflow"))["spec"]["triggers"]
+    assert trigger["metadata"]["namespace"] == "sb-x"
+    assert trigger["metadata"]["cloud"] == "Private"
+    assert trigger["metadata"]["endpointSuffix"] == "servicebus.chinacloudapi.cn"
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("azure.keda.clientId=", "azure.keda.clientId"),
+        ("azure.serviceBusFullyQualifiedNamespace=", "serviceBusFullyQualifiedNamespace"),
+    ],
+)
+def test_keda_without_its_azure_values_is_refused(render_fails, override, message):
+    assert message in render_fails("prod", override)
+
+
+def test_the_scaled_queue_is_the_one_bicep_creates_and_the_workflow_consumes():
+    queue = values("prod")["roles"]["workflow"]["keda"]["queueName"]
+    assert queue == params(read(MODULES / "servicebus.bicep"))["queueName"].strip("'")
+    # the chart sets no DELIVERY_REQUESTS_QUEUE: the workflow consumes the settings' default
+    settings = (ROOT / "fabrikam" / "settings.py").read_text()
+    default = re.search(r'env\.string\("DELIVERY_REQUESTS_QUEUE", "([^"]+)"\)', settings)
+    assert default
+    assert default[1] == queue
+    for role in ("workflow", "ingestion"):
+        assert "DELIVERY_REQUESTS_QUEUE" not in values("prod")["roles"][role]["env"]

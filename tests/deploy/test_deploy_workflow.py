@@ -285,6 +285,22 @@ def test_the_pipeline_pushes_the_repository_the_chart_pulls():
     assert set(named) == {repository}
 
 
+def test_the_readmes_build_the_repository_the_chart_pulls():
+    """A reader following any README pushes the image the chart's pods pull."""
+    repository = values()["image"]["repository"]
+    readmes = [ROOT / "README.md", *sorted((ROOT / "deploy").rglob("README.md"))]
+    built = {
+        readme.relative_to(ROOT).as_posix(): re.findall(
+            r'az acr build .*--image "?([^":\s]+):', text
+        )
+        for readme in readmes
+        for text in [readme.read_text()]
+    }
+    assert built["deploy/bicep/README.md"], "the Bicep README builds the image"
+    for readme, names in built.items():
+        assert set(names) <= {repository}, f"{readme} builds {names}, the chart pulls {repository}"
+
+
 def test_the_workflow_deploys_with_the_helm_the_tests_render_with():
     pinned = re.search(
         r'HELM_VERSION="\$\{HELM_VERSION:-(v[0-9.]+)\}"',

@@ -23,6 +23,7 @@ BICEP_OUTPUTS = {
     "apiClientId": "azure.api.clientId",
     "apiApplicationIdUri": "azure.api.applicationIdUri",
     "apiServiceTokenScope": "azure.api.serviceTokenScope",
+    "kedaClientId": "azure.keda.clientId",
 }
 KEY_VAULT_SECRETS = {
     "SECRET_KEY": "django-secret-key",

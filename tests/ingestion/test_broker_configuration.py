@@ -14,7 +14,7 @@ from azure.servicebus import ServiceBusClient
 from kombu import Connection
 from kombu.transport import azureservicebus
 
-from fabrikam import broker
+from fabrikam import broker, servicebus_transport
 from tests.support.live import ROOT
 
 NAMESPACE = "sb-fabrikam-dev.servicebus.windows.net"
@@ -115,7 +115,7 @@ def test_celery_uses_service_bus_from_a_connection_string_and_declares_nothing()
     )
 
     assert config["broker_url"] == f"azureservicebus://fabrikam-send:{SAS_KEY}@{NAMESPACE}"
-    assert config["transport"] == "azureservicebus"
+    assert config["transport"] == "fabrikam.servicebus_transport:Transport"
     assert config["transport_options"] == {
         "retry_total": 1,
         "retry_backoff_factor": 0.2,
@@ -139,8 +139,77 @@ def test_celery_uses_service_bus_with_a_managed_identity():
         DELIVERY_REQUESTS_QUEUE="orders",
         DELIVERY_REQUESTS_DEADLETTER_QUEUE="orders-poison",
     )
-    assert config["transport"] == "azureservicebus"
+    assert config["transport"] == "fabrikam.servicebus_transport:Transport"
     assert set(config["queues"]) == {"orders", "orders-poison"}
+
+
+def service_bus_sends(broker_url: str) -> list[dict]:
+    """What a fresh process hands the Service Bus SDK: the ingestion publisher sends one request
+    twice (a client's retry after a timeout) and another once; then a plain Celery task is sent.
+    The SDK's sender is replaced at its network edge (`send_messages`): nothing leaves the host."""
+    script = """
+import json, django
+django.setup()
+from unittest import mock
+from azure.servicebus import ServiceBusMessage, ServiceBusSender
+from fabrikam.apps.ingestion import publisher
+from fabrikam.celery import app
+sent = []
+def send_messages(self, message, **kwargs):
+    assert isinstance(message, ServiceBusMessage)
+    sent.append({"queue": self.entity_name, "message_id": message.message_id,
+                 "celery_id": json.loads(str(message))["headers"]["id"]})
+with mock.patch.object(ServiceBusSender, "send_messages", send_messages):
+    publisher.publish({"operation": "delivery", "deliveryId": "d-1"}, "d-1:delivery:1", {})
+    publisher.publish({"operation": "delivery", "deliveryId": "d-1"}, "d-1:delivery:1", {})
+    publisher.publish({"operation": "cancel", "deliveryId": "d-1"}, "d-1:cancel:1", {})
+    app.send_task("workflow.handle_delivery_request", args=[{}], task_id="task-7",
+                  queue=publisher.queues()[1])
+print(json.dumps(sent))
+"""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "fabrikam.settings",
+        "CELERY_BROKER_URL": broker_url,
+    }
+    env.pop("SERVICE_BUS_CONNECTION_STRING", None)
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+@pytest.mark.parametrize(
+    "broker_url",
+    [
+        broker.service_bus_url(CONNECTION_STRING),
+        f"azureservicebus://DefaultAzureCredential@{NAMESPACE}",
+    ],
+)
+def test_service_bus_messages_carry_our_message_id_so_the_queue_drops_a_resend(broker_url):
+    sends = service_bus_sends(broker_url)
+    assert [s["message_id"] for s in sends] == [
+        "d-1:delivery:1",
+        "d-1:delivery:1",  # the retry: the same MessageId, which duplicate detection drops
+        "d-1:cancel:1",
+        "task-7",  # a task sent without one: Celery's task id
+    ]
+    assert [s["celery_id"] for s in sends] == [s["message_id"] for s in sends]
+    assert [s["queue"] for s in sends] == ["deliveryrequests"] * 3 + ["deliveryrequests-deadletter"]
+
+
+def test_the_message_id_comes_from_the_kombu_message():
+    assert (
+        servicebus_transport.message_id(
+            {"properties": {"message_id": "a:b:1"}, "headers": {"id": "x"}}
+        )
+        == "a:b:1"
+    )
+    assert (
+        servicebus_transport.message_id({"properties": {}, "headers": {"id": "task-1"}}) == "task-1"
+    )
+    assert servicebus_transport.message_id({"properties": {}, "headers": {}}) is None
 
 
 def test_rabbitmq_publishes_with_confirms_and_bounded_socket_waits():

@@ -130,7 +130,10 @@ def test_a_retry_while_the_first_request_is_still_publishing_is_a_409(
     body = DeliveryRequestFactory()
     # Another process holds the key (a lease of the default 16 s) and does not finish while the
     # retry waits for it (1.1 s).
-    new_claim("order-7", idempotency.fingerprint(_normalized(api, body)))
+    new_claim(
+        idempotency.scoped_key("tests", "order-7"),  # the `api` client's own key
+        idempotency.fingerprint(_normalized(api, body)),
+    )
     shorten_publish_bounds(settings)
 
     response = api.post(URL, body, format="json", headers={"Idempotency-Key": "order-7"})
@@ -143,7 +146,9 @@ def test_a_retry_while_the_first_request_is_still_publishing_is_a_409(
 
 def test_a_retry_while_the_first_request_fails_is_a_503(api, received, redis_store):
     body = DeliveryRequestFactory()
-    first = new_claim("order-8", idempotency.fingerprint(_normalized(api, body)))
+    first = new_claim(
+        idempotency.scoped_key("tests", "order-8"), idempotency.fingerprint(_normalized(api, body))
+    )
     answers: list = []
     retry = threading.Thread(
         target=lambda: answers.append(

@@ -12,7 +12,7 @@ class PackageFactory(factory.django.DjangoModelFactory):
         # factory_boy writes to `default` unless told: follow the router's choice.
         database = settings.PACKAGES_DB_ALIAS
 
-    id = factory.Sequence(lambda n: f"pkg-{n:05d}")
+    package_id = factory.Sequence(lambda n: f"pkg-{n:05d}")
     size = PackageSize.MEDIUM
     weight = factory.Faker("pyfloat", min_value=0.1, max_value=20, right_digits=2)
     tag = factory.Faker("word")

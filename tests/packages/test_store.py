@@ -73,13 +73,14 @@ def test_the_summary_query_is_served_by_the_owner_created_index():
 
 
 @pytest.mark.mongo
-def test_on_mongodb_a_package_is_one_document_keyed_by_its_id(api, mongo):
+def test_on_mongodb_a_package_is_one_document_keyed_by_its_owner_and_id(api, mongo):
     api.put("/api/packages/pkg-1", package_body(deliveryState="InDelivery"), format="json")
 
-    document = mongo["packages_package"].find_one({"_id": "pkg-1"})
+    document = mongo["packages_package"].find_one({"_id": "contoso/pkg-1"})
 
     assert set(document) == {
         "_id",
+        "package_id",
         "size",
         "weight",
         "tag",
@@ -88,7 +89,9 @@ def test_on_mongodb_a_package_is_one_document_keyed_by_its_id(api, mongo):
         "created_at",
         "updated_at",
     }
-    assert {k: document[k] for k in ("size", "weight", "tag", "owner_id", "delivery_state")} == {
+    fields = ("package_id", "size", "weight", "tag", "owner_id", "delivery_state")
+    assert {k: document[k] for k in fields} == {
+        "package_id": "pkg-1",
         "size": "Small",
         "weight": 1.5,
         "tag": "books",
@@ -100,25 +103,28 @@ def test_on_mongodb_a_package_is_one_document_keyed_by_its_id(api, mongo):
 
 
 @pytest.mark.mongo
-def test_on_mongodb_the_collection_has_the_id_and_the_summary_index_only(mongo):
+def test_on_mongodb_the_collection_has_the_key_the_summary_and_the_per_owner_indexes(mongo):
     indexes = {index["name"]: index for index in mongo["packages_package"].list_indexes()}
 
-    assert set(indexes) == {"_id_", "package_owner_created"}
+    assert set(indexes) == {"_id_", "package_owner_created", "package_id_owner"}
     assert list(indexes["package_owner_created"]["key"].items()) == [
         ("owner_id", 1),
         ("created_at", 1),
     ]
     assert "unique" not in indexes["package_owner_created"]
+    assert list(indexes["package_id_owner"]["key"].items()) == [("package_id", 1), ("owner_id", 1)]
 
 
 @pytest.mark.mongo
-def test_on_mongodb_a_second_package_with_the_same_id_is_refused_by_the_store(mongo):
+def test_on_mongodb_a_second_package_of_one_owner_with_the_same_id_is_refused_by_the_store(
+    mongo,
+):
     from pymongo.errors import DuplicateKeyError
 
-    PackageFactory(id="pkg-1")
+    PackageFactory(package_id="pkg-1", owner_id="contoso")
 
     with pytest.raises(DuplicateKeyError):
-        mongo["packages_package"].insert_one({"_id": "pkg-1", "size": "Small"})
+        mongo["packages_package"].insert_one({"_id": "contoso/pkg-1", "size": "Small"})
 
 
 @pytest.mark.mongo
@@ -130,8 +136,8 @@ def test_on_mongodb_only_the_packages_app_has_collections(mongo):
 
 @pytest.mark.mongo
 def test_on_mongodb_the_registration_time_is_stored_in_utc(mongo):
-    PackageFactory(id="pkg-1", created_at=datetime(2026, 1, 31, 23, 30, tzinfo=UTC))
+    PackageFactory(package_id="pkg-1", created_at=datetime(2026, 1, 31, 23, 30, tzinfo=UTC))
 
-    stored = mongo["packages_package"].find_one({"_id": "pkg-1"})["created_at"]
+    stored = mongo["packages_package"].find_one({"package_id": "pkg-1"})["created_at"]
 
     assert stored == datetime(2026, 1, 31, 23, 30)  # naive BSON date, in UTC

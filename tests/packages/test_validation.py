@@ -76,7 +76,7 @@ def test_malformed_json_is_a_400_problem(api):
     [({"size": "Huge"}, "size"), ({"weight": 500}, "weight"), ({"tag": "t" * 101}, "tag")],
 )
 def test_a_bad_field_in_a_patch_is_a_400_and_leaves_the_package_as_it_was(api, body, field):
-    PackageFactory(id="pkg-1", size="Small", weight=2.0, tag="books")
+    PackageFactory(package_id="pkg-1", size="Small", weight=2.0, tag="books")
 
     response = api.patch("/api/packages/pkg-1", body, format="json")
 

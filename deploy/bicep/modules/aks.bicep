@@ -1,6 +1,7 @@
 // The AKS cluster: Azure CNI powered by Cilium (overlay), Entra ID + Azure RBAC, OIDC issuer and
-// Workload Identity, the application routing add-on, system and user node pools with the cluster
-// autoscaler, and Container Insights sending to Log Analytics.
+// Workload Identity, the application routing and KEDA add-ons, system and user node pools with the
+// cluster autoscaler, and Container Insights sending to Log Analytics. Local accounts are off, so
+// only the principals granted the cluster roles below can reach the Kubernetes API.
 param location string
 param name string
 param tags object
@@ -21,8 +22,21 @@ param userPool object
 param podCidr string = '10.244.0.0/16'
 param serviceCidr string = '10.0.0.0/16'
 param dnsServiceIp string = '10.0.0.10'
+@description('Object id of the principal that runs `helm upgrade` (the CI/CD service principal, or whoever deploys by hand).')
+param clusterAdminPrincipalId string
+@description('Object id of an Entra group of operators given the same cluster access; empty for none.')
+param clusterAdminGroupObjectId string = ''
 
 var networkContributorRoleId = '4d97b98b-1d4f-4787-a291-c67834d212e7'
+// Cluster access with Azure RBAC: Cluster User lets `az aks get-credentials` fetch the (Entra-only)
+// kubeconfig; RBAC Cluster Admin lets helm create what the chart holds, cluster-wide objects and
+// ResourceQuota included, which the namespace-scoped Admin and Writer roles may not.
+var aksClusterUserRoleId = '4abbcc35-e782-43d8-92c5-2d3abe75df38'
+var aksRbacClusterAdminRoleId = 'b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b'
+var clusterAccessRoleIds = [
+  aksClusterUserRoleId
+  aksRbacClusterAdminRoleId
+]
 
 resource controlPlaneIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
   name: 'id-${name}-control-plane'
@@ -118,6 +132,12 @@ resource cluster 'Microsoft.ContainerService/managedClusters@2025-05-01' = {
       expander: 'least-waste'
       'balance-similar-node-groups': 'true'
     }
+    // KEDA add-on: the chart's ScaledObject scales the workflow on its Service Bus queue's length.
+    workloadAutoScalerProfile: {
+      keda: {
+        enabled: true
+      }
+    }
     addonProfiles: {
       omsagent: {
         enabled: true
@@ -191,6 +211,30 @@ resource cluster 'Microsoft.ContainerService/managedClusters@2025-05-01' = {
     subnetNetworkContributor
   ]
 }
+
+// No principalType: the principal is a service principal in CI and a user when deployed by hand.
+resource pipelineClusterAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for roleId in clusterAccessRoleIds: {
+    name: guid(cluster.id, clusterAdminPrincipalId, roleId)
+    scope: cluster
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleId)
+      principalId: clusterAdminPrincipalId
+    }
+  }
+]
+
+resource adminGroupClusterAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for roleId in clusterAccessRoleIds: if (!empty(clusterAdminGroupObjectId)) {
+    name: guid(cluster.id, clusterAdminGroupObjectId, roleId)
+    scope: cluster
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleId)
+      principalId: clusterAdminGroupObjectId
+      principalType: 'Group'
+    }
+  }
+]
 
 // Container Insights with managed-identity auth (useAADAuth) collects through this data collection rule.
 resource containerInsightsRule 'Microsoft.Insights/dataCollectionRules@2023-03-11' = {

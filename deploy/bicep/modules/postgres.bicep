@@ -61,6 +61,8 @@ resource database 'Microsoft.DBforPostgreSQL/flexibleServers/databases@2024-08-0
   }
 }
 
+// The server runs one operation at a time and refuses the rest ("ServerIsBusy"): its children
+// are written one after another, database -> configuration -> administrators -> private endpoint.
 resource logConnections 'Microsoft.DBforPostgreSQL/flexibleServers/configurations@2024-08-01' = {
   parent: server
   name: 'log_connections'
@@ -68,9 +70,11 @@ resource logConnections 'Microsoft.DBforPostgreSQL/flexibleServers/configuration
     value: 'on'
     source: 'user-override'
   }
+  dependsOn: [
+    database
+  ]
 }
 
-// The server accepts one administrator change at a time.
 @batchSize(1)
 resource administrator 'Microsoft.DBforPostgreSQL/flexibleServers/administrators@2024-08-01' = [
   for user in users: {
@@ -82,7 +86,7 @@ resource administrator 'Microsoft.DBforPostgreSQL/flexibleServers/administrators
       tenantId: tenant().tenantId
     }
     dependsOn: [
-      database
+      logConnections
     ]
   }
 ]
@@ -99,6 +103,9 @@ module endpoint 'private-endpoint.bicep' = {
     subnetId: privateEndpointSubnetId
     vnetId: vnetId
   }
+  dependsOn: [
+    administrator
+  ]
 }
 
 output name string = server.name

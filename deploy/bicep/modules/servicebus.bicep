@@ -19,11 +19,14 @@ param queueSenderPrincipalIds array
 param namespaceSenderPrincipalIds array
 @description('Principal ids allowed to receive from any queue of the namespace.')
 param namespaceReceiverPrincipalIds array
+@description('Principal ids that read the delivery-requests queue\'s length (the KEDA operator): Data Owner on that queue only, as reading its runtime properties needs the Manage right.')
+param queueOwnerPrincipalIds array = []
 param privateEndpointSubnetId string
 param vnetId string
 
 var senderRoleId = '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39'
 var receiverRoleId = '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0'
+var ownerRoleId = '090c5cfd-751d-490a-894a-3ce6f1109419'
 var isPremium = sku == 'Premium'
 
 resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
@@ -92,6 +95,18 @@ resource queueSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
     scope: queue
     properties: {
       roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', senderRoleId)
+      principalId: principalId
+      principalType: 'ServicePrincipal'
+    }
+  }
+]
+
+resource queueOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for principalId in queueOwnerPrincipalIds: {
+    name: guid(queue.id, principalId, ownerRoleId)
+    scope: queue
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', ownerRoleId)
       principalId: principalId
       principalType: 'ServicePrincipal'
     }

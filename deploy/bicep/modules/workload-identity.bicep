@@ -1,5 +1,6 @@
 // The managed identity of one role, federated with the Helm chart's ServiceAccount
-// `system:serviceaccount:<namespace>:<release>-<role>` on the cluster's OIDC issuer (Workload Identity).
+// `system:serviceaccount:<namespace>:<release>-<role>` on the cluster's OIDC issuer (Workload Identity),
+// or with another ServiceAccount given as `subject` (the KEDA add-on's operator).
 param location string
 param namePrefix string
 param tags object
@@ -7,6 +8,7 @@ param role string
 param oidcIssuerUrl string
 param kubernetesNamespace string
 param helmReleaseName string
+param subject string = 'system:serviceaccount:${kubernetesNamespace}:${helmReleaseName}-${role}'
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
   name: 'id-${namePrefix}-${role}'
@@ -21,7 +23,7 @@ resource federatedCredential 'Microsoft.ManagedIdentity/userAssignedIdentities/f
   name: 'aks-${kubernetesNamespace}-${helmReleaseName}-${role}'
   properties: {
     issuer: oidcIssuerUrl
-    subject: 'system:serviceaccount:${kubernetesNamespace}:${helmReleaseName}-${role}'
+    subject: subject
     audiences: [
       'api://AzureADTokenExchange'
     ]

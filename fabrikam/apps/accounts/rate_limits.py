@@ -20,16 +20,37 @@ logger = logging.getLogger(__name__)
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
+# One hit on each of KEYS, whose window is the ARGV of the same position: {count, ttl, ...}.
 _HIT = """
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
-return {count, ttl}
+local counted = {}
+for i, key in ipairs(KEYS) do
+  local count = redis.call('INCR', key)
+  if count == 1 then redis.call('PEXPIRE', key, ARGV[i]) end
+  local ttl = redis.call('PTTL', key)
+  if ttl < 0 then redis.call('PEXPIRE', key, ARGV[i]); ttl = tonumber(ARGV[i]) end
+  counted[#counted + 1] = count
+  counted[#counted + 1] = ttl
+end
+return counted
 """
-_PEEK = """
-local count = tonumber(redis.call('GET', KEYS[1]) or '0')
-return {count, redis.call('PTTL', KEYS[1])}
+# If no counter has reached the limit, count one hit on each, in one step: concurrent callers
+# cannot all see "one left". Returns {allowed, ms until the refusing counter's window ends}.
+_RESERVE = """
+for _, key in ipairs(KEYS) do
+  if tonumber(redis.call('GET', key) or '0') >= tonumber(ARGV[1]) then
+    return {0, redis.call('PTTL', key)}
+  end
+end
+for _, key in ipairs(KEYS) do
+  if redis.call('INCR', key) == 1 or redis.call('PTTL', key) < 0 then
+    redis.call('PEXPIRE', key, ARGV[2])
+  end
+end
+return {1, 0}
+"""
+_RELEASE = """
+if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then redis.call('DECR', KEYS[1]) end
+return 1
 """
 
 
@@ -68,22 +89,52 @@ def _key(name: str) -> str:
 def hit(name: str, seconds: int) -> Count | None:
     """Count one hit of `name` in its window; None when Redis did not answer (callers let the
     request through: a throttle must not turn a Redis blip into an outage)."""
+    return hit_each([(name, seconds)])[0]
+
+
+def hit_each(windows: list[tuple[str, int]]) -> list[Count | None]:
+    """`hit` for each (name, seconds), in one round trip to Redis."""
+    if not windows:
+        return []
     try:
         script = get_redis_connection("default").register_script(_HIT)  # EVALSHA, then EVAL
-        count, ttl = script(keys=[_key(name)], args=[seconds * 1000])
+        counted = script(
+            keys=[_key(name) for name, _ in windows],
+            args=[seconds * 1000 for _, seconds in windows],
+        )
     except RedisError as exc:
-        logger.warning("rate limit %s not counted, Redis failed: %s", name, exc)
-        return None
-    return Count(int(count), max(int(ttl), 0) / 1000)
+        names = ", ".join(name for name, _ in windows)
+        logger.warning("rate limits %s not counted, Redis failed: %s", names, exc)
+        return [None] * len(windows)
+    pairs = zip(counted[::2], counted[1::2], strict=True)
+    return [Count(int(count), max(int(ttl), 0) / 1000) for count, ttl in pairs]
 
 
-def peek(name: str) -> Count | None:
+@dataclass(frozen=True)
+class Reservation:
+    allowed: bool
+    retry_after: float  # seconds until the window that refused it ends (0 when allowed)
+
+
+def reserve(names: list[str], limit: int, seconds: int) -> Reservation | None:
+    """Count one hit on every counter in `names` unless one already has `limit` hits in its
+    window, atomically. On a clustered Redis the names must share a hash tag ("{admin}:..."). None
+    when Redis did not answer (callers let the request through, as `hit`)."""
     try:
-        count, ttl = get_redis_connection("default").register_script(_PEEK)(keys=[_key(name)])
+        script = get_redis_connection("default").register_script(_RESERVE)
+        allowed, ttl = script(keys=[_key(name) for name in names], args=[limit, seconds * 1000])
     except RedisError as exc:
-        logger.warning("rate limit %s not read, Redis failed: %s", name, exc)
+        logger.warning("rate limits %s not counted, Redis failed: %s", ", ".join(names), exc)
         return None
-    return Count(int(count), max(int(ttl), 0) / 1000)
+    return Reservation(bool(allowed), max(int(ttl), 0) / 1000)
+
+
+def release(name: str) -> None:
+    """Take back one hit that `reserve` counted (never below zero)."""
+    try:
+        get_redis_connection("default").register_script(_RELEASE)(keys=[_key(name)])
+    except RedisError as exc:
+        logger.warning("rate limit %s not released, Redis failed: %s", name, exc)
 
 
 def clear(name: str) -> None:

@@ -28,21 +28,37 @@ class _RedisRateThrottle(BaseThrottle):
         raise NotImplementedError
 
     def allow_request(self, request: Request, view: Any) -> bool:
-        principal = request.user
-        if isinstance(principal, Principal) and scope.INTERNAL in principal.scopes:
-            return True
+        return _allow(self, request, (self,))
+
+    def window(self, request: Request) -> tuple[str, rate_limits.Rate] | None:
+        """The counter this request hits and its rate; None when it is not counted."""
         key = self.key(request)
         if key is None:
-            return True
+            return None
         rate = rate_limits.parse_rate(self.rate_setting, getattr(settings, self.rate_setting))
-        count = rate_limits.hit(f"{key}:{rate.seconds}", rate.seconds)
-        if count is None or count.hits <= rate.limit:
-            return True
-        self._wait = count.retry_after
-        return False
+        return f"{key}:{rate.seconds}", rate
 
     def wait(self) -> float | None:
         return None if self._wait is None else max(1, math.ceil(self._wait))
+
+
+def _allow(throttle: Any, request: Request, rules: tuple[_RedisRateThrottle, ...]) -> bool:
+    """Hit every rule's counter in one round trip; refused (and `throttle` told how long to wait)
+    when any is over its rate."""
+    principal = request.user
+    if isinstance(principal, Principal) and scope.INTERNAL in principal.scopes:
+        return True
+    windows = [w for rule in rules if (w := rule.window(request)) is not None]
+    counts = rate_limits.hit_each([(name, rate.seconds) for name, rate in windows])
+    over = [
+        count.retry_after
+        for (_, rate), count in zip(windows, counts, strict=True)
+        if count is not None and count.hits > rate.limit
+    ]
+    if not over:
+        return True
+    throttle._wait = max(over)
+    return False
 
 
 class ClientRateThrottle(_RedisRateThrottle):
@@ -65,3 +81,11 @@ class IpRateThrottle(_RedisRateThrottle):
 
     def key(self, request: Request) -> str | None:
         return f"ip:{self.get_ident(request)}"
+
+
+class ClientAndIpRateThrottle(_RedisRateThrottle):
+    """Both rules above (THROTTLE_IP_RATE per IP, THROTTLE_CLIENT_RATE per client) counted in one
+    round trip to Redis: the default throttle of every API view."""
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        return _allow(self, request, (IpRateThrottle(), ClientRateThrottle()))

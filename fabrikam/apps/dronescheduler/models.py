@@ -54,7 +54,11 @@ class Drone(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        indexes = [models.Index(fields=["status"], name="drone_status")]
+        indexes = [
+            models.Index(fields=["status"], name="drone_status"),
+            # the nearest-drone search reads a box around the pickup (selectors)
+            models.Index(fields=["status", "latitude", "longitude"], name="drone_status_position"),
+        ]
 
     def __str__(self) -> str:
         return self.id

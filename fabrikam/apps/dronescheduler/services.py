@@ -164,13 +164,8 @@ def take_nearest_fitting(request: AssignmentRequest, excluding: str | None = Non
     refused: list[str] = [excluding] if excluding else []
     while len(refused) <= MAX_REFUSED_CANDIDATES:
         # One candidate at a time: locking more would hide them from concurrent callers.
-        drone = (
-            selectors.available_drones_by_distance(
-                request.pickup, request.dropoff, request.weight_kg, request.size
-            )
-            .exclude(pk__in=refused)
-            .select_for_update(skip_locked=True, of=("self",))
-            .first()
+        drone = selectors.nearest_available_drone(
+            request.pickup, request.dropoff, request.weight_kg, request.size, excluding=refused
         )
         if drone is None:
             break

@@ -9,7 +9,9 @@ short publishing lease. Later requests with that key:
 - the first failed, or its process died and the lease ran out → publish again under the same
   delivery id and message id, so a retry after an ambiguous failure cannot create a second delivery.
 
-Keys share a hash tag so the scripts stay valid on a clustered Redis.
+Keys are per API client (`scoped_key`): one client's key never meets another's, so it can neither
+block another business's request nor be probed by it. Keys share a hash tag so the scripts stay
+valid on a clustered Redis.
 """
 
 from __future__ import annotations
@@ -86,6 +88,11 @@ class Claim:
 def fingerprint(request: Any) -> str:
     canonical = json.dumps(request, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def scoped_key(client_id: str, idempotency_key: str) -> str:
+    """The key as stored: the client's own namespace (the token's azp/appid)."""
+    return json.dumps([client_id, idempotency_key])
 
 
 def publish_deadline() -> float:

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from django.conf import settings
 from django_redis import get_redis_connection
+from redis.client import Pipeline
 
 
 def _key(delivery_id: str) -> str:
     return f"{settings.REDIS_KEY_PREFIX}:ingestion:owner:{delivery_id}"
 
 
-def record(delivery_id: str, owner_id: str) -> None:
-    get_redis_connection("default").set(
+def record(delivery_id: str, owner_id: str, pipe: Pipeline | None = None) -> None:
+    """Record the owner, or queue the write on `pipe` (the caller executes it)."""
+    (pipe or get_redis_connection("default")).set(
         _key(delivery_id), owner_id, ex=settings.DELIVERY_TOMBSTONE_TTL_SECONDS
     )
 

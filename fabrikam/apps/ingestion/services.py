@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
+from django_redis import get_redis_connection
 from redis.exceptions import RedisError
 
 from fabrikam.apps.accounts.principal import Principal
@@ -64,22 +65,28 @@ def new_delivery_id() -> str:
 
 
 def request_delivery(
-    request: dict[str, Any], trace: dict[str, str], idempotency_key: str | None = None
+    request: dict[str, Any],
+    trace: dict[str, str],
+    idempotency_key: str | None = None,
+    client_id: str = "",
 ) -> str:
-    """Queue a new delivery and return its id. A retry with the same Idempotency-Key and the same
-    request gets the first delivery id, and is queued only if the first attempt was not."""
+    """Queue a new delivery and return its id. A retry by the same API client (`client_id`) with
+    the same Idempotency-Key and the same request gets the first delivery id, and is queued only
+    if the first attempt was not. Another client's key is another key."""
     delivery_id = new_delivery_id()
-    with _redis():
-        message_id = publisher.next_message_id(delivery_id, messages.DELIVERY)
     if not idempotency_key:
         with _redis():
-            ownership.record(delivery_id, request["ownerId"])
+            message_id = _register(delivery_id, request["ownerId"])
         publisher.publish(messages.delivery_message(delivery_id, request), message_id, trace)
         return delivery_id
+    with _redis():
+        message_id = publisher.next_message_id(delivery_id, messages.DELIVERY)
 
     fingerprint = idempotency.fingerprint(messages.echo(request))
     with _redis():
-        claim = idempotency.claim(idempotency_key, fingerprint, delivery_id, message_id)
+        claim = idempotency.claim(
+            idempotency.scoped_key(client_id, idempotency_key), fingerprint, delivery_id, message_id
+        )
     if claim.outcome == idempotency.QUEUED:
         return claim.delivery_id
     if claim.outcome == idempotency.FAILED:
@@ -104,6 +111,14 @@ def request_delivery(
         # handles as the redelivery it is.
         logger.warning("queued %s but could not record it: %s", claim.message_id, exc)
     return claim.delivery_id
+
+
+def _register(delivery_id: str, owner_id: str) -> str:
+    """A new delivery's owner and first message id, in one round trip to Redis."""
+    with get_redis_connection("default").pipeline(transaction=True) as pipe:
+        ownership.record(delivery_id, owner_id, pipe)
+        publisher.next_message_id(delivery_id, messages.DELIVERY, pipe)
+        return publisher.message_id(delivery_id, messages.DELIVERY, pipe.execute()[1])
 
 
 def reschedule_delivery(delivery_id: str, changes: dict[str, Any], trace: dict[str, str]) -> None:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from fabrikam.problems import NotFound
+from fabrikam.problems import Conflict, NotFound
 
 
 class PackageNotFound(NotFound):
@@ -10,3 +10,18 @@ class PackageNotFound(NotFound):
     @classmethod
     def of(cls, package_id: str) -> PackageNotFound:
         return cls(f"There is no package {package_id}.")
+
+
+class AmbiguousPackage(Conflict):
+    """Admin and internal callers asked for a package id that several owners use."""
+
+    title = "Several owners have a package with this id"
+    slug = "ambiguous-package"
+
+    @classmethod
+    def of(cls, package_id: str, owners: list[str]) -> AmbiguousPackage:
+        return cls(
+            f"Packages of several owners have the id {package_id}: "
+            f"name one with ?ownerId= ({', '.join(owners)}).",
+            owners=owners,
+        )

@@ -1,7 +1,19 @@
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
+
+from fabrikam.apps.common.converters import IdConverter
+
+PACKAGE_ID_MAX_LENGTH = 128
+OWNER_ID_MAX_LENGTH = 128
+PACKAGE_ID_RULE = RegexValidator(
+    rf"^{IdConverter.regex}$", "Use 1-128 letters, digits, '.', '_' or '-'."
+)
 
 
 class PackageSize(models.TextChoices):
@@ -19,16 +31,36 @@ class DeliveryState(models.TextChoices):
     NOT_IN_DELIVERY = "NotInDelivery"  # a delivery that included it was cancelled or compensated
 
 
-class Package(models.Model):
-    """A package; stored on the `packages` database alias (MongoDB API, or the SQL default DB)."""
+def storage_key(owner_id: str, package_id: str) -> str:
+    """The store's key of `owner_id`'s package `package_id`: `owner/packageId`. A package id has
+    no '/', so a key names exactly one (owner, package id) pair."""
+    return f"{owner_id}/{package_id}"
 
-    # `_id` so that on MongoDB the package id is the document's own key (one unique index, the
-    # built-in one); SQL databases take the name as it is.
-    id = models.CharField(primary_key=True, max_length=128, db_column="_id")
+
+class Package(models.Model):
+    """A package; stored on the `packages` database alias (MongoDB API, or the SQL default DB).
+
+    Package ids are chosen by the businesses, so they are unique per owner only: two businesses'
+    packages with the same id are two packages (issue 16), and nothing one business sends can
+    reach another's.
+    """
+
+    # `_id` so that on MongoDB the key is the document's own (the built-in unique index serves
+    # every lookup by owner and package id); SQL databases take the name as it is. Derived from
+    # the owner and the package id on creation, never set by hand.
+    key = models.CharField(
+        primary_key=True,
+        max_length=OWNER_ID_MAX_LENGTH + 1 + PACKAGE_ID_MAX_LENGTH,
+        db_column="_id",
+        editable=False,
+    )
+    package_id = models.CharField(
+        "package id", max_length=PACKAGE_ID_MAX_LENGTH, validators=[PACKAGE_ID_RULE]
+    )
     size = models.CharField(max_length=8, choices=PackageSize.choices)
     weight = models.FloatField(help_text="kilograms")
     tag = models.CharField(max_length=100, blank=True, default="")
-    owner_id = models.CharField(max_length=128, db_index=False)
+    owner_id = models.CharField(max_length=OWNER_ID_MAX_LENGTH, db_index=False)
     delivery_state = models.CharField(
         max_length=16, choices=DeliveryState.choices, default=DeliveryState.REGISTERED
     )
@@ -38,8 +70,32 @@ class Package(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        # Serves the owner summary: equality on the owner, a range on the registration time.
-        indexes = [models.Index(fields=["owner_id", "created_at"], name="package_owner_created")]
+        indexes = [
+            # Serves the owner summary: equality on the owner, a range on the registration time.
+            models.Index(fields=["owner_id", "created_at"], name="package_owner_created"),
+            # Serves admin and internal lookups by package id alone. Not a unique constraint:
+            # the key already makes the pair unique, and the MongoDB backend builds unique
+            # indexes with a partial filter, which FerretDB does not implement.
+            models.Index(fields=["package_id", "owner_id"], name="package_id_owner"),
+        ]
 
     def __str__(self) -> str:
-        return self.id
+        return f"{self.package_id} of {self.owner_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        key = storage_key(self.owner_id, self.package_id)
+        if self._state.adding:
+            self.key = key
+            kwargs.setdefault("force_insert", True)  # never replace a package by adding one
+        elif key != self.key:
+            raise ValueError(
+                f"Package {self.key}: its owner and id cannot change; register a new package."
+            )
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        if (
+            self._state.adding
+            and Package.objects.filter(key=storage_key(self.owner_id, self.package_id)).exists()
+        ):
+            raise ValidationError({"package_id": "This owner already has a package with this id."})

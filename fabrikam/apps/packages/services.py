@@ -1,4 +1,4 @@
-"""Writes to packages."""
+"""Writes to packages. A package is named by its owner and its id (see models.Package)."""
 
 from __future__ import annotations
 
@@ -6,21 +6,31 @@ from typing import Any
 
 from django.utils import timezone
 
+from fabrikam.apps.packages import selectors
 from fabrikam.apps.packages.exceptions import PackageNotFound
-from fabrikam.apps.packages.models import Package
+from fabrikam.apps.packages.models import Package, storage_key
 
 
-def upsert_package(package_id: str, fields: dict[str, Any]) -> tuple[Package, bool]:
-    """Create or replace package `package_id` (idempotent PUT). Returns (package, created).
+def upsert_package(owner_id: str, package_id: str, fields: dict[str, Any]) -> tuple[Package, bool]:
+    """Create or replace `owner_id`'s package `package_id` (idempotent PUT). Returns (package,
+    created). Another owner's package with the same id is a different package, never touched.
 
     A replaced package keeps its delivery state unless `fields` names one: a redelivered saga
     message must not undo a later compensation.
     """
-    return Package.objects.update_or_create(id=package_id, defaults=fields)
+    return Package.objects.update_or_create(
+        key=storage_key(owner_id, package_id),
+        defaults={**fields, "owner_id": owner_id, "package_id": package_id},
+    )
 
 
-def update_package(package_id: str, fields: dict[str, Any]) -> None:
-    """Change some fields of package `package_id` (PATCH) in one write."""
-    updated = Package.objects.filter(id=package_id).update(**fields, updated_at=timezone.now())
+def update_package(owner_id: str | None, package_id: str, fields: dict[str, Any]) -> None:
+    """Change some fields of a package (PATCH) in one write. Without an owner, the only package
+    with the id (see selectors.get_package)."""
+    if owner_id is None:
+        key = selectors.get_package(package_id, None).key
+    else:
+        key = storage_key(owner_id, package_id)
+    updated = Package.objects.filter(key=key).update(**fields, updated_at=timezone.now())
     if not updated:
         raise PackageNotFound.of(package_id)

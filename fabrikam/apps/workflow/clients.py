@@ -1,4 +1,5 @@
-"""Clients for the three services the saga calls, over HTTP as in the microservice deployment.
+"""Clients for the three services the saga calls: over HTTP as in the microservice deployment, or in
+process where this process serves them too (`roles.calls_in_process`; see `in_process`).
 
 Each function is one idempotent call of the contract (API.md)."""
 
@@ -6,15 +7,24 @@ from __future__ import annotations
 
 from functools import cache
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 
+from fabrikam import roles
 from fabrikam.apps.accounts import service_tokens
+from fabrikam.apps.workflow.in_process import InProcessClient
 from fabrikam.http import PermanentError, ServiceClient, client_for
 
 
+def _client(name: str, base_url: str) -> ServiceClient | InProcessClient:
+    return _cached_client(name, base_url, roles.calls_in_process(settings.FABRIKAM_ROLE, name))
+
+
 @cache
-def _client(name: str, base_url: str) -> ServiceClient:
+def _cached_client(name: str, base_url: str, in_process: bool) -> ServiceClient | InProcessClient:
+    if in_process:
+        return InProcessClient(name, service_tokens.authorization)
     return client_for(name, base_url, service_tokens.authorization)
 
 
@@ -45,9 +55,13 @@ def put_package(package_id: str, body: dict[str, Any]) -> None:
     packages().put(f"/api/packages/{package_id}", body)
 
 
-def mark_package(package_id: str, delivery_state: str) -> bool:
+def mark_package(package_id: str, owner_id: str, delivery_state: str) -> bool:
+    """Package ids are unique per owner: the owner names which one (issue 16). An empty owner (a
+    saga state recorded before owners were kept) leaves it to the package service, which takes
+    the only package with the id."""
+    query = f"?{urlencode({'ownerId': owner_id})}" if owner_id else ""
     return _ignoring_not_found(
-        packages().patch, f"/api/packages/{package_id}", {"deliveryState": delivery_state}
+        packages().patch, f"/api/packages/{package_id}{query}", {"deliveryState": delivery_state}
     )
 
 

@@ -97,7 +97,10 @@ def _schedule(message: dict[str, Any], attempt: int) -> Outcome:
         return _compensate(message, state.get("reason", ""), attempt)
     started = float(repository.set_if_absent(delivery_id, "firstAttemptAt", time.time()))
     repository.update(
-        delivery_id, status=Status.RUNNING, packageId=message["packageInfo"]["packageId"]
+        delivery_id,
+        status=Status.RUNNING,
+        packageId=message["packageInfo"]["packageId"],
+        ownerId=message["ownerId"],
     )
     try:
         if not state.get("packageDone"):
@@ -151,30 +154,34 @@ def _compensate(message: dict[str, Any], reason: str, attempt: int) -> Outcome:
     repository.update(delivery_id, status=Status.COMPENSATING, reason=reason)
     logger.warning("compensating delivery %s: %s", delivery_id, reason)
     try:
-        _undo(delivery_id, message.get("packageInfo", {}).get("packageId", ""))
+        _undo(
+            delivery_id,
+            message.get("packageInfo", {}).get("packageId", ""),
+            message.get("ownerId", ""),
+        )
     except DownstreamError as error:
         raise _retry(f"compensation of {delivery_id} pending: {error}", attempt) from error
     repository.update(delivery_id, status=Status.COMPENSATED)
     return Outcome(Status.COMPENSATED, reason)
 
 
-def _undo(delivery_id: str, package_id: str) -> None:
+def _undo(delivery_id: str, package_id: str, owner_id: str) -> None:
     clients.cancel_delivery(delivery_id)
     clients.release_drone(delivery_id)
     if package_id:
-        clients.mark_package(package_id, "NotInDelivery")
+        clients.mark_package(package_id, owner_id, "NotInDelivery")
 
 
 def give_up(message: dict[str, Any], reason: str) -> None:
     """Retries are exhausted: leave nothing half-done. Best effort; the caller dead-letters."""
     delivery_id = message["deliveryId"]
     repository.update(delivery_id, status=Status.COMPENSATING, reason=reason)
-    package_id = message.get("packageInfo", {}).get("packageId", "") or repository.load(
-        delivery_id
-    ).get("packageId", "")
+    state = repository.load(delivery_id)
+    package_id = message.get("packageInfo", {}).get("packageId", "") or state.get("packageId", "")
+    owner_id = message.get("ownerId", "") or state.get("ownerId", "")
     try:
         if message["operation"] == DELIVERY:
-            _undo(delivery_id, package_id)
+            _undo(delivery_id, package_id, owner_id)
         repository.update(delivery_id, status=Status.COMPENSATED)
     except DownstreamError as error:
         logger.error("could not compensate %s after giving up: %s", delivery_id, error)
@@ -196,7 +203,7 @@ def _cancel(delivery_id: str) -> Outcome:
         clients.cancel_delivery(delivery_id)
         clients.release_drone(delivery_id)
         if state.get("packageId"):
-            clients.mark_package(state["packageId"], "NotInDelivery")
+            clients.mark_package(state["packageId"], state.get("ownerId", ""), "NotInDelivery")
     except TransientError as error:
         raise _retry(str(error), 0, error.retry_after) from error
     except PermanentError as error:

@@ -91,6 +91,16 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version | replace 
 {{- $names | uniq | sortAlpha | toJson -}}
 {{- end }}
 
+{{/* A container's resources with ephemeral-storage added from .Values.ephemeralStorage where
+     they do not set it. ctx: dict "root" $ "resources" map */}}
+{{- define "fabrikam.resources" -}}
+{{- $res := deepCopy (default dict .resources) -}}
+{{- $eph := .root.Values.ephemeralStorage -}}
+{{- $_ := set $res "requests" (merge (default dict $res.requests) (dict "ephemeral-storage" $eph.request)) -}}
+{{- $_ = set $res "limits" (merge (default dict $res.limits) (dict "ephemeral-storage" $eph.limit)) -}}
+{{- toYaml $res -}}
+{{- end }}
+
 {{- define "fabrikam.secretsMountPath" -}}/mnt/secrets{{- end }}
 
 {{/* Pod-level security: non-root, fixed UID/GID matching the Dockerfile, RuntimeDefault seccomp. */}}

@@ -33,7 +33,8 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     description=(
         "Up to 255 printable ASCII characters, unique per request (a UUID). A retry with the same "
         "key and body returns the same deliveryId and queues nothing new; a retry after a 503 "
-        "queues the same delivery. The same key with another body is a 422."
+        "queues the same delivery. The same key with another body is a 422. Keys are per API "
+        "client: another client's key never matches yours."
     ),
 )
 TRACEPARENT = OpenApiParameter(
@@ -153,7 +154,10 @@ class DeliveryRequestsView(JsonBodyView):
         serializer.is_valid(raise_exception=True)
         require_owner(request, serializer.validated_data["ownerId"])
         delivery_id = services.request_delivery(
-            serializer.validated_data, _trace(request), idempotency_key=key
+            serializer.validated_data,
+            _trace(request),
+            idempotency_key=key,
+            client_id=request.user.client_id,
         )
         body = {**messages.echo(serializer.validated_data), "deliveryId": delivery_id}
         return Response(body, status=status.HTTP_202_ACCEPTED, headers=_location(delivery_id))

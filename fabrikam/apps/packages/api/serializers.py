@@ -36,9 +36,7 @@ class WeightField(serializers.FloatField):
 
 
 class PackageWriteSerializer(serializers.Serializer):
-    """PUT (all but tag and deliveryState required) and PATCH (any non-empty subset) bodies."""
-
-    required_any = ("size", "weight", "tag", "ownerId", "deliveryState")
+    """PUT: all but tag and deliveryState required."""
 
     size = PackageSizeField()
     weight = WeightField()
@@ -49,7 +47,19 @@ class PackageWriteSerializer(serializers.Serializer):
         DeliveryState, source="delivery_state", required=False
     )
 
+
+class PackagePatchSerializer(PackageWriteSerializer):
+    """PATCH: any non-empty subset of the fields but the owner, which names the package
+    (`?ownerId=`)."""
+
+    required_any = ("size", "weight", "tag", "deliveryState")  # the schema says so too
+    ownerId = None
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "ownerId" in self.initial_data:
+            raise serializers.ValidationError(
+                {"ownerId": ["A package's owner cannot change; name the owner with ?ownerId=."]}
+            )
         if not attrs:  # a PATCH with nothing to change is a client bug, not a no-op
             raise serializers.ValidationError(
                 f"Give at least one of {', '.join(self.required_any)}."
@@ -57,7 +67,14 @@ class PackageWriteSerializer(serializers.Serializer):
         return attrs
 
 
+class OwnerQuerySerializer(serializers.Serializer):
+    """`?ownerId=`: whose package an admin or internal caller means (a business means its own)."""
+
+    ownerId = serializers.CharField(max_length=MAX_OWNER_ID_LENGTH, required=False)
+
+
 class PackageSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="package_id")
     ownerId = serializers.CharField(source="owner_id")
     deliveryState = serializers.CharField(source="delivery_state")
 

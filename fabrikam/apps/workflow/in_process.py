@@ -1,0 +1,157 @@
+"""Calling the package, drone scheduler and delivery contexts inside this process, for a process
+that serves them too (the `all` role of `make run`; `roles.calls_in_process`).
+
+A call is dispatched to the same DRF view the HTTP request would reach, with the same service token:
+the same authentication, scope check, parsing, serializer validation, service function and
+problem+json exception handler. Only the HTTP hop is skipped (requests, the socket, gunicorn and the
+middleware stack), so a call is refused with the same status and detail as over HTTP, and the
+answer maps to `TransientError`/`PermanentError` exactly as `ServiceClient` maps it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import jwt
+from celery.exceptions import SoftTimeLimitExceeded
+from django.core.handlers.wsgi import WSGIRequest
+from django.db import close_old_connections
+from django.urls import Resolver404, resolve
+from rest_framework.exceptions import APIException
+
+from fabrikam import problems
+from fabrikam.apps.accounts import tokens
+from fabrikam.apps.accounts.authentication import principal_for
+from fabrikam.apps.accounts.principal import Principal
+from fabrikam.apps.accounts.tokens import Claims
+from fabrikam.http import (  # read an answer as ServiceClient reads it
+    TRANSIENT_STATUSES,
+    PermanentError,
+    TransientError,
+    _detail,
+    _retry_after,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class InProcessResponse:
+    """What the saga reads of an answer: its status and JSON body (`requests.Response`'s names)."""
+
+    def __init__(self, status_code: int, content: bytes, headers: Any) -> None:
+        self.status_code = status_code
+        self.content = content
+        self.headers = headers
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
+# Authorization header → (expires at, principal, claims): a service token is checked in full once,
+# not on every call (its RS256 signature is most of what authenticating a call costs).
+_checked: dict[str, tuple[float, Principal, Claims]] = {}
+
+
+def _authenticated(authorization: str) -> tuple[Principal, Claims] | None:
+    """What the views' authentication makes of `authorization`, while the token is valid; None
+    when it refuses it (the view then checks the header itself and refuses it the same way)."""
+    cached = _checked.get(authorization)
+    if cached is not None and cached[0] > time.time():
+        return cached[1], cached[2]
+    token = authorization.partition(" ")[2].strip()
+    try:
+        claims = tokens.validate(token)
+        principal = principal_for(claims)
+        expires = float(jwt.decode(token, options={"verify_signature": False})["exp"])
+    except (tokens.InvalidToken, tokens.KeysUnavailable, APIException, jwt.InvalidTokenError):
+        return None
+    if len(_checked) > 16:  # old service tokens
+        _checked.clear()
+    _checked[authorization] = (expires, principal, claims)
+    return principal, claims
+
+
+class InProcessClient:
+    """Same interface as `fabrikam.http.ServiceClient` (put, patch, delete, get, post)."""
+
+    def __init__(self, name: str, authorization: Callable[[], str]) -> None:
+        self.name = name
+        self.authorization = authorization
+
+    def request(self, method: str, path: str, body: Any = None) -> InProcessResponse:
+        content = b"" if body is None else json.dumps(body).encode()
+        url = urlsplit(path)
+        request = WSGIRequest(
+            {
+                "REQUEST_METHOD": method,
+                "PATH_INFO": unquote(url.path),  # as a WSGI server hands it to Django
+                "QUERY_STRING": url.query,  # e.g. the package's ?ownerId=
+                "SCRIPT_NAME": "",
+                "SERVER_NAME": "127.0.0.1",
+                "SERVER_PORT": "80",
+                "REMOTE_ADDR": "127.0.0.1",
+                "wsgi.url_scheme": "http",
+                "wsgi.input": io.BytesIO(content),
+                "CONTENT_LENGTH": str(len(content)),
+                "CONTENT_TYPE": "application/json" if body is not None else "",
+                "HTTP_ACCEPT": "application/json",
+                "HTTP_AUTHORIZATION": self.authorization(),
+            }
+        )
+        if (known := _authenticated(request.META["HTTP_AUTHORIZATION"])) is not None:
+            # DRF's own hook: the view's authentication yields this principal without re-checking
+            # the token's signature; scopes and permissions are checked as on every request.
+            request._force_auth_user, request._force_auth_token = known
+        answer = self._dispatch(request)
+        url = f"in-process:{path}"
+        if answer.status_code in TRANSIENT_STATUSES:
+            raise TransientError(
+                self.name, method, url, answer.status_code, _detail(answer), _retry_after(answer)
+            )
+        if answer.status_code >= 400:
+            raise PermanentError(self.name, method, url, answer.status_code, _detail(answer))
+        return answer
+
+    @staticmethod
+    def _dispatch(request: WSGIRequest) -> InProcessResponse:
+        """The view's answer, or the 404 and 500 the HTTP stack would give."""
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            response = problems.not_found(request)
+        else:
+            try:
+                response = match.func(request, *match.args, **match.kwargs)
+                response.render()
+            except SoftTimeLimitExceeded:
+                raise
+            except Exception:  # what Django answers with a 500 over HTTP
+                logger.exception("in-process %s %s failed", request.method, request.path)
+                close_old_connections()  # a broken connection is not reused by the next call
+                response = problems.server_error(request)
+        return InProcessResponse(response.status_code, response.content, response.headers)
+
+    def put(self, path: str, json: Any) -> InProcessResponse:
+        return self.request("PUT", path, json)
+
+    def patch(self, path: str, json: Any) -> InProcessResponse:
+        return self.request("PATCH", path, json)
+
+    def delete(self, path: str) -> InProcessResponse:
+        return self.request("DELETE", path)
+
+    def get(self, path: str) -> InProcessResponse:
+        return self.request("GET", path)
+
+    def post(self, path: str, json: Any) -> InProcessResponse:
+        return self.request("POST", path, json)
