@@ -88,7 +88,7 @@ def test_a_bad_field_in_a_patch_is_a_400_and_leaves_the_package_as_it_was(api, b
 
 @pytest.mark.parametrize("body", [{}, {"unknown": 1}])
 def test_a_patch_with_nothing_to_change_is_a_400(api, body):
-    PackageFactory(id="pkg-1", tag="books")
+    PackageFactory(package_id="pkg-1", tag="books")
 
     response = api.patch("/api/packages/pkg-1", body, format="json")
 
