@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.http import StreamingHttpResponse
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -45,6 +47,7 @@ from fabrikam.apps.deliveries.exceptions import DeliveryNotFound
 from fabrikam.apps.deliveries.records import Delivery
 from fabrikam.openapi import problems
 
+RESUME_POINT = re.compile(r"^ *([0-9]*) *$")  # Last-Event-ID: an offset >= 0, or empty for none
 CLOSED = "The delivery is completed or cancelled (or changed concurrently: retry)."
 
 
@@ -170,7 +173,7 @@ class DeliveryStreamView(APIView):
         parameters=[
             OpenApiParameter(
                 "Last-Event-ID",
-                {"type": "integer", "minimum": 0},
+                {"type": "string", "pattern": RESUME_POINT.pattern},
                 OpenApiParameter.HEADER,
                 description="resume after this tracking event (its offset, as sent in `id:`)",
             )
@@ -198,18 +201,15 @@ class DeliveryStreamView(APIView):
 
 
 def _resume_point(last_event_id: str) -> int:
-    """The offset of the first event to send: one after `Last-Event-ID`, 0 without one."""
-    if not last_event_id.strip():
-        return 0
-    try:
-        last = int(last_event_id)
-    except ValueError:
-        last = -1
-    if last < 0:
+    """The offset of the first event to send: one after `Last-Event-ID`, 0 without one (an empty
+    header is none, as for an EventSource). Only ASCII digits: int() would also take "+5" or "5_0",
+    which the schema's pattern does not."""
+    match = RESUME_POINT.match(last_event_id)
+    if match is None:
         raise serializers.ValidationError(
             {"Last-Event-ID": ["The id of the last event received: an integer >= 0."]}
         )
-    return last + 1
+    return int(match[1]) + 1 if match[1] else 0
 
 
 class TrackingView(APIView):
