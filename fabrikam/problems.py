@@ -54,6 +54,17 @@ class Unprocessable(DomainError):
     slug = "unprocessable"
 
 
+class FieldsDisagree(Unprocessable):
+    """Each field is valid alone, together they are not (a deadline before the pickup): what a
+    schema cannot say, so 422 rather than the 400 of a field that breaks its own rule."""
+
+    title = "Your request's fields do not fit together"
+    slug = "fields-disagree"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message, errors={field: [message]})
+
+
 class ServiceUnavailable(DomainError):
     status = status.HTTP_503_SERVICE_UNAVAILABLE
     title = "Service unavailable"

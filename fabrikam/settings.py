@@ -245,7 +245,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["fabrikam.parsers.LimitedJSONParser"],
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "fabrikam.problems.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "fabrikam.openapi.ContractAutoSchema",
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.integer("MAX_REQUEST_BYTES", 64 * 1024)
 SPECTACULAR_SETTINGS = {
@@ -254,6 +254,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": FABRIKAM_VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # The contract must be true (issue 16): see fabrikam/openapi.py.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "fabrikam.openapi.document_problems",
+    ],
     # Swagger UI from the image (drf-spectacular-sidecar), served by whitenoise: no CDN, and the
     # page runs under the same CSP as every other one.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -97,6 +97,13 @@ def test_mixed_case_paths_of_the_reference_work(api, create):
         ("pickupETA", "not a time"),
         ("owner", {"userId": "only-user"}),
         ("expedited", "maybe"),
+        # the JSON type the schema names, not one DRF would convert (issue 16)
+        ("expedited", "true"),
+        ("expedited", 1),
+        ("owner", {"userId": 42, "accountId": "a"}),
+        ("pickup", {"latitude": "47.6", "longitude": -122.3}),
+        ("pickupTime", "2026-12-01"),
+        ("droneId", 7),
     ],
 )
 def test_bad_fields_are_a_400_naming_the_field(api, redis_store, field, value):

@@ -143,6 +143,14 @@ def test_an_empty_fleet_is_a_wait_not_a_refusal(api):
         ),
         ({"packageDetails": []}, "packageDetails"),
         ({"ownerId": ""}, "ownerId"),
+        # the JSON type the schema names, not one DRF would convert (issue 16)
+        ({"ownerId": 42}, "ownerId"),
+        ({"expedited": "yes"}, "expedited"),
+        (
+            {"packageDetails": [{"id": "p", "size": "Small", "weight": "1.5"}]},
+            "packageDetails.0.weight",
+        ),
+        ({"pickup": {"latitude": 47.6, "longitude": "-122.3"}}, "pickup.longitude"),
     ],
 )
 def test_bad_input_is_a_400_naming_the_field_and_assigns_nothing(api, change, field):

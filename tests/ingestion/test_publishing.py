@@ -156,6 +156,18 @@ def test_a_cancel_is_queued(api, received):
     assert message.headers["id"] == f"{delivery}:cancel:1"
 
 
+def test_a_reschedule_after_a_cancel_is_a_409_and_queues_nothing(api, received):
+    delivery = "3f2b8c0e1d4a4b6c9e7f0a1b2c3d4e5f"
+    assert api.delete(f"{URL}/{delivery}").status_code == 202
+
+    response = api.patch(f"{URL}/{delivery}", RescheduleFactory(), format="json")
+
+    assert response.status_code == 409
+    assert response.json()["type"].endswith("/delivery-being-cancelled")
+    assert [message.body["operation"] for message in received()] == ["cancel"]
+    assert api.delete(f"{URL}/{delivery}").status_code == 202  # a cancel stays idempotent
+
+
 def test_the_dead_letter_queue_exists_beside_the_queue(api, received, queue, settings):
     dead_letters = f"{queue}-deadletter"
     assert not broker.accepts_messages_for(settings.CELERY_BROKER_URL, dead_letters)

@@ -31,6 +31,8 @@ def assert_invalid(response, field: str, message: str) -> None:
         ({"tag": "x" * 101}, "tag", "no more than 100 characters"),
         ({"ownerId": ""}, "ownerId", "may not be blank"),
         ({"ownerId": "o" * 129}, "ownerId", "no more than 128 characters"),
+        ({"ownerId": 42}, "ownerId", "Must be a string."),  # the schema says string (issue 16)
+        ({"tag": 7}, "tag", "Must be a string."),
         ({"deliveryState": "Lost"}, "deliveryState", '"Lost" is not a valid choice.'),
     ],
 )
@@ -82,3 +84,14 @@ def test_a_bad_field_in_a_patch_is_a_400_and_leaves_the_package_as_it_was(api, b
     assert field in response.json()["errors"]
     package = api.get("/api/packages/pkg-1").json()
     assert (package["size"], package["weight"], package["tag"]) == ("Small", 2.0, "books")
+
+
+@pytest.mark.parametrize("body", [{}, {"unknown": 1}])
+def test_a_patch_with_nothing_to_change_is_a_400(api, body):
+    PackageFactory(package_id="pkg-1", tag="books")
+
+    response = api.patch("/api/packages/pkg-1", body, format="json")
+
+    assert response.status_code == 400
+    assert "Give at least one of size" in response.json()["errors"]["body"][0]
+    assert api.get("/api/packages/pkg-1").json()["tag"] == "books"

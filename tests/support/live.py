@@ -22,6 +22,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
+E2E_REDIS_DB = 2  # apart from the unit tests' database, which they flush
 
 
 def free_port() -> int:
@@ -114,6 +115,32 @@ def mongodb_for_processes() -> Iterator[dict[str, str]]:
     finally:
         with pymongo.MongoClient(uri, serverSelectionTimeoutMS=5000) as client:
             client.drop_database(name)
+
+
+@contextlib.contextmanager
+def system_environment(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """Environment for child processes: a migrated database with a seeded fleet, the test Redis
+    (own db number), a queue of their own, and embedded-default settings otherwise."""
+    with database_for_processes(tmp_path) as database_url, mongodb_for_processes() as mongodb_env:
+        env = {
+            **os.environ,
+            "DEBUG": "true",
+            "FABRIKAM_DATA_DIR": str(tmp_path),
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url_with_db(os.environ["REDIS_URL"], E2E_REDIS_DB),
+            "DELIVERY_REQUESTS_QUEUE": f"deliveryrequests-e2e-{uuid.uuid4().hex[:8]}",
+            "GUNICORN_WORKERS": "1",
+            "GUNICORN_THREADS": "4",
+            "PYTHONUNBUFFERED": "1",
+            **mongodb_env,
+        }
+        env.pop("CELERY_BROKER_URL", None)  # each test picks its broker
+        env.pop("FABRIKAM_ROLE", None)
+        manage(["migrate", "--noinput", "-v0"], env)
+        if mongodb_env:  # the packages collection and its index, as the Helm migrate Job does
+            manage(["migrate", "--database", "packages", "--noinput", "-v0"], env)
+        manage(["seed_fleet", "--drones", "10", "--area", "47.6062,-122.3321,5"], env)
+        yield env
 
 
 @dataclass

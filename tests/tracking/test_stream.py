@@ -86,7 +86,7 @@ def test_last_event_id_resumes_after_that_event(client, api, create):
     assert status.event == "status"
 
 
-@pytest.mark.parametrize("value", ["abc", "-1", "1.5"])
+@pytest.mark.parametrize("value", ["abc", "-1", "1.5", "+5", "5_0", "\u0663"])
 def test_a_malformed_last_event_id_is_a_problem_naming_it(client, create, value):
     delivery_id, _ = create()
 

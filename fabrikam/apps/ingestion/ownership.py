@@ -1,5 +1,5 @@
 """Which business each delivery id was issued to, so only that business (or an admin) may
-reschedule or cancel it.
+reschedule or cancel it; and which deliveries were cancelled here, so none is rescheduled after.
 
 The ingestion issues every delivery id, so it records the owner at that moment, in its own Redis
 keys, before the message is published (a cancel sent at once still finds it). The record lives as
@@ -22,6 +22,20 @@ def record(delivery_id: str, owner_id: str, pipe: Pipeline | None = None) -> Non
     (pipe or get_redis_connection("default")).set(
         _key(delivery_id), owner_id, ex=settings.DELIVERY_TOMBSTONE_TTL_SECONDS
     )
+
+
+def _cancel_key(delivery_id: str) -> str:
+    return f"{settings.REDIS_KEY_PREFIX}:ingestion:cancelled:{delivery_id}"
+
+
+def record_cancel(delivery_id: str) -> None:
+    get_redis_connection("default").set(
+        _cancel_key(delivery_id), 1, ex=settings.DELIVERY_TOMBSTONE_TTL_SECONDS
+    )
+
+
+def cancel_requested(delivery_id: str) -> bool:
+    return bool(get_redis_connection("default").exists(_cancel_key(delivery_id)))
 
 
 def owner_of(delivery_id: str) -> str | None:

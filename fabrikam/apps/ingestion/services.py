@@ -16,7 +16,7 @@ from redis.exceptions import RedisError
 
 from fabrikam.apps.accounts.principal import Principal
 from fabrikam.apps.ingestion import idempotency, messages, ownership, publisher
-from fabrikam.problems import NotFound, ServiceUnavailable
+from fabrikam.problems import Conflict, NotFound, ServiceUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +42,11 @@ def _redis() -> Iterator[None]:
 class DeliveryRequestNotFound(NotFound):
     title = "Delivery not found"
     slug = "delivery-not-found"
+
+
+class DeliveryBeingCancelled(Conflict):
+    title = "The delivery is being cancelled"
+    slug = "delivery-being-cancelled"
 
 
 def require_own_delivery(delivery_id: str, principal: Principal) -> None:
@@ -117,7 +122,13 @@ def _register(delivery_id: str, owner_id: str) -> str:
 
 
 def reschedule_delivery(delivery_id: str, changes: dict[str, Any], trace: dict[str, str]) -> None:
+    """Queue new locations or times; a delivery whose cancel was accepted here is a 409 (the
+    workflow could only dead-letter the reschedule)."""
     with _redis():
+        if ownership.cancel_requested(delivery_id):
+            raise DeliveryBeingCancelled(
+                f"Delivery {delivery_id} was cancelled; request a new delivery instead."
+            )
         message_id = publisher.next_message_id(delivery_id, messages.RESCHEDULE)
     publisher.publish(messages.reschedule_message(delivery_id, changes), message_id, trace)
 
@@ -126,3 +137,7 @@ def cancel_delivery(delivery_id: str, trace: dict[str, str]) -> None:
     with _redis():
         message_id = publisher.next_message_id(delivery_id, messages.CANCEL)
     publisher.publish(messages.cancel_message(delivery_id), message_id, trace)
+    try:
+        ownership.record_cancel(delivery_id)
+    except RedisError as exc:  # queued all the same: a 202; only a later reschedule is not refused
+        logger.warning("queued the cancel of %s but could not record it: %s", delivery_id, exc)

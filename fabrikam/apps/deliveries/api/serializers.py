@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.validators import EmailValidator, RegexValidator
 from rest_framework import serializers
 
-from fabrikam.apps.common.serializers import LocationField
+from fabrikam.apps.common.serializers import (
+    LocationField,
+    OptionalTimestampField,
+    StrictBooleanField,
+    StrictCharField,
+    TimestampField,
+)
 from fabrikam.apps.deliveries.records import (
     Confirmation,
     DeliveryDetails,
@@ -18,16 +25,6 @@ from fabrikam.apps.deliveries.records import (
 from fabrikam.apps.deliveries.stages import FLIGHT_STAGE_CHOICES, ConfirmationType, DeliveryStage
 
 MAX_CONFIRMATION_BLOB = 48 * 1024  # characters; the request limit (MAX_REQUEST_BYTES) caps it too
-
-
-class OptionalDateTimeField(serializers.DateTimeField):
-    """An ISO-8601 time, or empty/null for none (the workflow sends "" for no deadline)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(required=False, allow_null=True, default=None, **kwargs)
-
-    def to_internal_value(self, value: Any) -> Any:
-        return None if value == "" else super().to_internal_value(value)
 
 
 MAX_REASON = 500
@@ -44,8 +41,8 @@ class ReasonField(serializers.CharField):
 
 
 class OwnerSerializer(serializers.Serializer):
-    userId = serializers.CharField(max_length=128, source="user_id")
-    accountId = serializers.CharField(max_length=128, source="account_id")
+    userId = StrictCharField(max_length=128, source="user_id")
+    accountId = StrictCharField(max_length=128, source="account_id")
 
 
 class DeliveryWriteSerializer(serializers.Serializer):
@@ -54,30 +51,28 @@ class DeliveryWriteSerializer(serializers.Serializer):
     owner = OwnerSerializer()
     pickup = LocationField()
     dropoff = LocationField()
-    pickupTime = OptionalDateTimeField(source="pickup_time")
-    deadline = OptionalDateTimeField()
-    expedited = serializers.BooleanField(default=False)
+    pickupTime = OptionalTimestampField(source="pickup_time", required=False, default=None)
+    deadline = OptionalTimestampField(required=False, default=None)
+    expedited = StrictBooleanField(default=False)
     confirmationRequired = serializers.ChoiceField(
         choices=ConfirmationType.choices,
         default=ConfirmationType.NONE,
         source="confirmation_required",
     )
-    droneId = serializers.CharField(
+    droneId = StrictCharField(
         max_length=64, required=False, allow_blank=True, default="", source="drone_id"
     )
-    packageId = serializers.CharField(
+    packageId = StrictCharField(
         max_length=128, required=False, allow_blank=True, default="", source="package_id"
     )
-    pickupETA = OptionalDateTimeField(source="pickup_eta")
-    deliveryETA = OptionalDateTimeField(source="delivery_eta")
+    pickupETA = OptionalTimestampField(source="pickup_eta", required=False, default=None)
+    deliveryETA = OptionalTimestampField(source="delivery_eta", required=False, default=None)
     # Cancelled: the request ended before it was scheduled; stored cancelled with the reason.
     stage = serializers.ChoiceField(
         choices=[DeliveryStage.CREATED.value, DeliveryStage.CANCELLED.value],
         default=DeliveryStage.CREATED.value,
     )
-    reason = serializers.CharField(
-        max_length=MAX_REASON, required=False, allow_blank=True, default=""
-    )
+    reason = StrictCharField(max_length=MAX_REASON, required=False, allow_blank=True, default="")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["stage"] == DeliveryStage.CANCELLED.value and not attrs["reason"].strip():
@@ -103,8 +98,8 @@ class PublicDeliverySerializer(serializers.Serializer):
     id = serializers.CharField()
     pickup = LocationField()
     dropoff = LocationField()
-    pickupTime = serializers.DateTimeField(source="pickup_time")
-    deadline = serializers.DateTimeField()
+    pickupTime = serializers.DateTimeField(source="pickup_time", allow_null=True)
+    deadline = serializers.DateTimeField(allow_null=True)
     expedited = serializers.BooleanField()
     confirmationRequired = serializers.ChoiceField(
         choices=ConfirmationType.choices, source="confirmation_required"
@@ -122,15 +117,12 @@ class DeliverySerializer(PublicDeliverySerializer):
 class DeliveryRescheduleSerializer(serializers.Serializer):
     """PATCH /api/deliveries/{id}: any of these; at least one. An empty deadline removes it."""
 
+    required_any = ("pickup", "dropoff", "pickupTime", "deadline")
+
     pickup = LocationField(required=False)
     dropoff = LocationField(required=False)
-    pickupTime = serializers.DateTimeField(required=False, source="pickup_time")
-    deadline = serializers.DateTimeField(required=False, allow_null=True)
-
-    def to_internal_value(self, data: Any) -> dict[str, Any]:
-        if isinstance(data, dict) and data.get("deadline") == "":
-            data = {**data, "deadline": None}
-        return super().to_internal_value(data)
+    pickupTime = TimestampField(required=False, source="pickup_time")
+    deadline = OptionalTimestampField(required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not attrs:
@@ -148,9 +140,7 @@ class DeliveryRescheduleSerializer(serializers.Serializer):
 class CancelRequestSerializer(serializers.Serializer):
     """DELETE /api/deliveries/{id}: an optional body saying why (the workflow sends it)."""
 
-    reason = serializers.CharField(
-        max_length=MAX_REASON, required=False, allow_blank=True, default=""
-    )
+    reason = StrictCharField(max_length=MAX_REASON, required=False, allow_blank=True, default="")
 
 
 class CancellationSerializer(serializers.Serializer):
@@ -166,8 +156,8 @@ class CancellationSerializer(serializers.Serializer):
 class DeliveryStatusSerializer(serializers.Serializer):
     stage = serializers.ChoiceField(choices=DeliveryStage.choices)
     lastKnownLocation = LocationField(source="last_known_location")
-    pickupETA = serializers.DateTimeField(source="pickup_eta")
-    deliveryETA = serializers.DateTimeField(source="delivery_eta")
+    pickupETA = serializers.DateTimeField(source="pickup_eta", allow_null=True)
+    deliveryETA = serializers.DateTimeField(source="delivery_eta", allow_null=True)
     reason = ReasonField()
 
 
@@ -182,9 +172,9 @@ class FlightUpdateSerializer(serializers.Serializer):
 
     stage = serializers.ChoiceField(choices=FLIGHT_STAGE_CHOICES)
     location = LocationField()
-    pickupETA = OptionalDateTimeField(source="pickup_eta")
-    deliveryETA = OptionalDateTimeField(source="delivery_eta")
-    timestamp = serializers.DateTimeField()
+    pickupETA = OptionalTimestampField(source="pickup_eta", required=False, default=None)
+    deliveryETA = OptionalTimestampField(source="delivery_eta", required=False, default=None)
+    timestamp = TimestampField()
 
     def update_record(self) -> FlightUpdate:
         data = dict(self.validated_data)
@@ -195,12 +185,12 @@ class FlightUpdateSerializer(serializers.Serializer):
 class ConfirmationSerializer(serializers.Serializer):
     """POST /api/deliveries/{id}/confirmations."""
 
-    dateTime = serializers.DateTimeField(source="date_time")
+    dateTime = TimestampField(source="date_time")
     geoCoordinates = LocationField(source="geo_coordinates")
     confirmationType = serializers.ChoiceField(
         choices=ConfirmationType.choices, source="confirmation_type"
     )
-    confirmationBlob = serializers.CharField(
+    confirmationBlob = StrictCharField(
         required=False,
         allow_blank=True,
         default="",
@@ -218,15 +208,26 @@ class ConfirmationSerializer(serializers.Serializer):
 class NotifyMeSerializer(serializers.Serializer):
     """POST /api/deliveries/{id}/notifymerequests: an email address, an SMS number, or both."""
 
-    emailAddress = serializers.EmailField(
-        required=False, allow_blank=True, default="", source="email_address"
-    )
-    sms = serializers.RegexField(
-        r"^\+?[0-9 ()-]{6,24}$",
+    required_any = ("emailAddress", "sms")  # the OpenAPI document says so (fabrikam.openapi)
+    blank_is_absent = True
+
+    emailAddress = StrictCharField(
         required=False,
         allow_blank=True,
         default="",
-        error_messages={"invalid": "A phone number: digits, optionally with +, spaces, ( ) -."},
+        max_length=254,
+        validators=[EmailValidator("Enter a valid email address.")],
+        source="email_address",
+    )
+    sms = StrictCharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        validators=[
+            RegexValidator(
+                r"^\+?[0-9 ()-]{6,24}$", "A phone number: digits, optionally with +, spaces, ( ) -."
+            )
+        ],
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.http import StreamingHttpResponse
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -45,6 +47,10 @@ from fabrikam.apps.deliveries.api.serializers import (
 from fabrikam.apps.deliveries.api.stream import EventStream, LiveEventStream
 from fabrikam.apps.deliveries.exceptions import DeliveryNotFound
 from fabrikam.apps.deliveries.records import Delivery
+from fabrikam.openapi import problems
+
+RESUME_POINT = re.compile(r"^ *([0-9]*) *$")  # Last-Event-ID: an offset >= 0, or empty for none
+CLOSED = "The delivery is completed or cancelled (or changed concurrently: retry)."
 
 
 def _own_delivery(request: Request, delivery_id: str) -> Delivery:
@@ -64,7 +70,11 @@ class DeliveryView(APIView):
 
     @extend_schema(
         request=DeliveryWriteSerializer,
-        responses={200: DeliverySerializer, 201: DeliverySerializer},
+        responses={
+            200: DeliverySerializer,
+            201: DeliverySerializer,
+            **problems(409, s409="The delivery belongs to another owner, or is closed."),
+        },
         operation_id="putDelivery",
     )
     def put(self, request: Request, delivery_id: str) -> Response:
@@ -83,7 +93,7 @@ class DeliveryView(APIView):
 
     @extend_schema(
         request=DeliveryRescheduleSerializer,
-        responses=DeliverySerializer,
+        responses={200: DeliverySerializer, **problems(409, s409=CLOSED)},
         operation_id="patchDelivery",
     )
     def patch(self, request: Request, delivery_id: str) -> Response:
@@ -94,7 +104,7 @@ class DeliveryView(APIView):
 
     @extend_schema(
         request=CancelRequestSerializer,
-        responses=CancellationSerializer,
+        responses={200: CancellationSerializer, **problems(409, s409=CLOSED)},
         operation_id="deleteDelivery",
     )
     def delete(self, request: Request, delivery_id: str) -> Response:
@@ -173,7 +183,7 @@ class DeliveryStreamView(APIView):
         parameters=[
             OpenApiParameter(
                 "Last-Event-ID",
-                int,
+                {"type": "string", "pattern": RESUME_POINT.pattern},
                 OpenApiParameter.HEADER,
                 description="resume after this tracking event (its offset, as sent in `id:`)",
             )
@@ -181,7 +191,12 @@ class DeliveryStreamView(APIView):
         responses={
             (200, "text/event-stream"): OpenApiResponse(
                 description="`event: tracking` (id = offset), `event: status`, `event: end`"
-            )
+            ),
+            **problems(
+                503,
+                s503="Too many open streams on this server, or live tracking is unavailable; "
+                "retry after Retry-After.",
+            ),
         },
     )
     def get(self, request: Request, delivery_id: str) -> StreamingHttpResponse:
@@ -197,18 +212,15 @@ class DeliveryStreamView(APIView):
 
 
 def _resume_point(last_event_id: str) -> int:
-    """The offset of the first event to send: one after `Last-Event-ID`, 0 without one."""
-    if not last_event_id.strip():
-        return 0
-    try:
-        last = int(last_event_id)
-    except ValueError:
-        last = -1
-    if last < 0:
+    """The offset of the first event to send: one after `Last-Event-ID`, 0 without one (an empty
+    header is none, as for an EventSource). Only ASCII digits: int() would also take "+5" or "5_0",
+    which the schema's pattern does not."""
+    match = RESUME_POINT.match(last_event_id)
+    if match is None:
         raise serializers.ValidationError(
             {"Last-Event-ID": ["The id of the last event received: an integer >= 0."]}
         )
-    return last + 1
+    return int(match[1]) + 1 if match[1] else 0
 
 
 class TrackingView(APIView):
@@ -216,7 +228,11 @@ class TrackingView(APIView):
 
     required_scopes = {"POST": SERVICE}
 
-    @extend_schema(request=FlightUpdateSerializer, responses={204: None}, operation_id="track")
+    @extend_schema(
+        request=FlightUpdateSerializer,
+        responses={204: None, **problems(409, s409=CLOSED)},
+        operation_id="track",
+    )
     def post(self, request: Request, delivery_id: str) -> Response:
         serializer = FlightUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -230,7 +246,17 @@ class ConfirmationsView(APIView):
     required_scopes = {"POST": SERVICE}
 
     @extend_schema(
-        request=ConfirmationSerializer, responses=DeliverySerializer, operation_id="confirm"
+        request=ConfirmationSerializer,
+        responses={
+            200: DeliverySerializer,
+            **problems(
+                409,
+                422,
+                s409="Already confirmed, or the delivery is closed.",
+                s422="The confirmation's type is not the one the delivery requires.",
+            ),
+        },
+        operation_id="confirm",
     )
     def post(self, request: Request, delivery_id: str) -> Response:
         serializer = ConfirmationSerializer(data=request.data)
@@ -242,7 +268,14 @@ class ConfirmationsView(APIView):
 class NotifyMeRequestsView(APIView):
     required_scopes = {"POST": OWNER_WRITE}
 
-    @extend_schema(request=NotifyMeSerializer, responses={204: None}, operation_id="notifyMe")
+    @extend_schema(
+        request=NotifyMeSerializer,
+        responses={
+            204: None,
+            **problems(409, s409="The delivery has all the notify-me requests it may hold."),
+        },
+        operation_id="notifyMe",
+    )
     def post(self, request: Request, delivery_id: str) -> Response:
         _own_delivery(request, delivery_id)
         serializer = NotifyMeSerializer(data=request.data)

@@ -4,15 +4,20 @@ from datetime import UTC, datetime
 
 from rest_framework import serializers
 
-from fabrikam.apps.common.serializers import LocationField
+from fabrikam.apps.common.serializers import (
+    LocationField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictFloatField,
+)
 from fabrikam.apps.dronescheduler.models import Drone, PackageSize
 from fabrikam.apps.dronescheduler.services import AssignmentRequest, PackageDetail
 
 
 class PackageDetailSerializer(serializers.Serializer):
-    id = serializers.CharField(max_length=128)
+    id = StrictCharField(max_length=128)
     size = serializers.ChoiceField(choices=[s.label for s in PackageSize])
-    weight = serializers.FloatField(min_value=0.001, max_value=100)
+    weight = StrictFloatField(min_value=0.001, max_value=100)
 
     def to_internal_value(self, data: object) -> dict:
         if isinstance(data, dict) and isinstance(data.get("size"), str):
@@ -21,12 +26,12 @@ class PackageDetailSerializer(serializers.Serializer):
 
 
 class AssignmentRequestSerializer(serializers.Serializer):
-    deliveryId = serializers.CharField(max_length=64, required=False)
-    ownerId = serializers.CharField(max_length=128)
+    deliveryId = StrictCharField(max_length=64, required=False)
+    ownerId = StrictCharField(max_length=128)
     pickup = LocationField()
     dropoff = LocationField()
     packageDetails = PackageDetailSerializer(many=True, allow_empty=False)
-    expedited = serializers.BooleanField(default=False)
+    expedited = StrictBooleanField(default=False)
 
     def to_request(self, delivery_id: str) -> AssignmentRequest:
         data = self.validated_data
@@ -43,6 +48,8 @@ class AssignmentRequestSerializer(serializers.Serializer):
 class ReplanSerializer(serializers.Serializer):
     """PATCH /api/dronedeliveries/{id}: a rescheduled delivery's new pickup and/or dropoff."""
 
+    required_any = ("pickup", "dropoff")
+
     pickup = LocationField(required=False)
     dropoff = LocationField(required=False)
 
@@ -54,14 +61,14 @@ class ReplanSerializer(serializers.Serializer):
 
 class AssignmentSerializer(serializers.Serializer):
     droneId = serializers.CharField(source="drone_id")
-    pickupETA = serializers.DateTimeField(source="pickup_eta")
-    deliveryETA = serializers.DateTimeField(source="delivery_eta")
+    pickupETA = serializers.DateTimeField(source="pickup_eta", allow_null=True)
+    deliveryETA = serializers.DateTimeField(source="delivery_eta", allow_null=True)
 
 
 class FlightSerializer(serializers.Serializer):
     phase = serializers.CharField()
-    departedAt = serializers.DateTimeField(source="departed_at")
-    landedAt = serializers.DateTimeField(source="landed_at")
+    departedAt = serializers.DateTimeField(source="departed_at", allow_null=True)
+    landedAt = serializers.DateTimeField(source="landed_at", allow_null=True)
     traveledKm = serializers.FloatField(source="traveled_km")
 
 
@@ -73,9 +80,9 @@ class DroneDeliverySerializer(AssignmentSerializer):
     dropoff = LocationField()
     dronePosition = LocationField(source="drone.position")
     assignedAt = serializers.DateTimeField(source="assigned_at")
-    pickedUpAt = serializers.DateTimeField(source="picked_up_at")
-    completedAt = serializers.DateTimeField(source="completed_at")
-    releasedAt = serializers.DateTimeField(source="released_at")
+    pickedUpAt = serializers.DateTimeField(source="picked_up_at", allow_null=True)
+    completedAt = serializers.DateTimeField(source="completed_at", allow_null=True)
+    releasedAt = serializers.DateTimeField(source="released_at", allow_null=True)
     flight = FlightSerializer()
 
 

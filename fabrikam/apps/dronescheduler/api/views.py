@@ -25,6 +25,9 @@ from fabrikam.apps.dronescheduler.api.serializers import (
 )
 from fabrikam.apps.dronescheduler.exceptions import DroneDeliveryNotFound
 from fabrikam.apps.dronescheduler.models import Drone
+from fabrikam.openapi import problems
+
+RELEASED = "The delivery's drone was released (cancelled or compensated): request a new delivery."
 
 
 class DroneDeliveryView(APIView):
@@ -43,7 +46,12 @@ class DroneDeliveryView(APIView):
 
     @extend_schema(
         request=AssignmentRequestSerializer,
-        responses=AssignmentSerializer,
+        responses={
+            200: AssignmentSerializer,
+            **problems(
+                409, 410, s409="No drone can take it now (the saga retries).", s410=RELEASED
+            ),
+        },
         operation_id="assignDrone",
     )
     def put(self, request: Request, delivery_id: str) -> Response:
@@ -53,7 +61,12 @@ class DroneDeliveryView(APIView):
         return Response(AssignmentSerializer(assignment).data)
 
     @extend_schema(
-        request=ReplanSerializer, responses=AssignmentSerializer, operation_id="replanDrone"
+        request=ReplanSerializer,
+        responses={
+            200: AssignmentSerializer,
+            **problems(409, s409="The route can no longer change (picked up, or released)."),
+        },
+        operation_id="replanDrone",
     )
     def patch(self, request: Request, delivery_id: str) -> Response:
         serializer = ReplanSerializer(data=request.data)
@@ -61,7 +74,7 @@ class DroneDeliveryView(APIView):
         assignment = services.replan_delivery(delivery_id, **serializer.validated_data)
         return Response(AssignmentSerializer(assignment).data)
 
-    @extend_schema(responses=DroneDeliverySerializer, operation_id="releaseDrone")
+    @extend_schema(responses={200: DroneDeliverySerializer}, operation_id="releaseDrone")
     def delete(self, request: Request, delivery_id: str) -> Response:
         return Response(DroneDeliverySerializer(services.release_drone(delivery_id)).data)
 

@@ -12,22 +12,23 @@ from rest_framework.views import APIView
 from fabrikam.apps.accounts.permissions import OWNER_WRITE, require_owner
 from fabrikam.apps.ingestion import messages, services, tracecontext
 from fabrikam.apps.ingestion.api.serializers import (
+    ID_PATTERN,
+    IDEMPOTENCY_KEY_PATTERN,
     DeliveryIdSerializer,
     DeliveryRequestAcceptedSerializer,
     DeliveryRequestSerializer,
     IdempotencyKeySerializer,
     OperationAcceptedSerializer,
-    ProblemSerializer,
     RescheduleSerializer,
 )
-from fabrikam.problems import CONTENT_TYPE as PROBLEM
+from fabrikam.openapi import problems
 from fabrikam.problems import PayloadTooLarge
 
 JSON = "application/json"
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
-    str,
+    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": IDEMPOTENCY_KEY_PATTERN},
     OpenApiParameter.HEADER,
     description=(
         "Up to 255 printable ASCII characters, unique per request (a UUID). A retry with the same "
@@ -56,27 +57,26 @@ RETRY_AFTER = OpenApiParameter(
     response=[409, 503],
     description="Seconds to wait before retrying.",
 )
+DELIVERY_ID = OpenApiParameter(
+    "deliveryId", {"type": "string", "pattern": ID_PATTERN}, OpenApiParameter.PATH
+)
 NOT_KNOWN_HERE = (
     " Ingestion does not own deliveries and cannot know whether this one exists: a 202 means the "
     "request is queued; the workflow applies it to the delivery, if there is one."
 )
 
 
-def _problem(description: str) -> OpenApiResponse:
-    return OpenApiResponse(ProblemSerializer, description=description)
-
-
-def _problems(*statuses: int) -> dict[tuple[int, str], OpenApiResponse]:
-    descriptions = {
-        400: "Invalid fields (named in `errors`), a bad delivery id, or malformed JSON.",
-        409: "A request with this Idempotency-Key is still being queued; retry after Retry-After.",
-        413: "The body is larger than MAX_REQUEST_BYTES.",
-        415: "The body is not application/json.",
-        422: "The Idempotency-Key was used for a different request.",
-        503: "The broker did not accept the message in time; nothing was queued. Retry after "
+def _problems(*statuses: int) -> dict[tuple[int, str], Any]:
+    return problems(
+        *statuses,
+        s400="Invalid fields (named in `errors`), a bad delivery id, or malformed JSON.",
+        s409="A request with this Idempotency-Key is still being queued (retry after "
+        "Retry-After), or, for a reschedule, the delivery's cancel was accepted.",
+        s422="The deadline is before the pickup time, or the Idempotency-Key was used for a "
+        "different request.",
+        s503="The broker did not accept the message in time; nothing was queued. Retry after "
         "Retry-After (with the same Idempotency-Key).",
-    }
-    return {(code, PROBLEM): _problem(descriptions[code]) for code in statuses}
+    )
 
 
 def _location(delivery_id: str) -> dict[str, str]:
@@ -175,7 +175,7 @@ def _operation_schema(
             202: OpenApiResponse(OperationAcceptedSerializer, "Queued."),
             **_problems(*problems),
         },
-        parameters=[TRACEPARENT, LOCATION, RETRY_AFTER],
+        parameters=[DELIVERY_ID, TRACEPARENT, LOCATION, RETRY_AFTER],
         operation_id=operation_id,
     )
 
@@ -187,7 +187,7 @@ class DeliveryRequestView(JsonBodyView):
         "Reschedule a delivery",
         "Queues new pickup/drop-off locations or times.",
         RescheduleSerializer,
-        (400, 413, 415, 503),
+        (400, 409, 413, 415, 422, 503),
         "rescheduleDelivery",
     )
     def patch(self, request: Request, deliveryId: str) -> Response:  # the contract's path name

@@ -5,8 +5,9 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
-from fabrikam.apps.common.serializers import CaseInsensitiveChoiceField
+from fabrikam.apps.common.serializers import CaseInsensitiveChoiceField, StrictCharField
 from fabrikam.apps.packages.models import DeliveryState, Package, PackageSize
+from fabrikam.problems import FieldsDisagree
 
 MAX_WEIGHT_KG = 100.0  # the heaviest payload in the fleet; anything above is a client error
 MAX_TAG_LENGTH = 100
@@ -35,14 +36,12 @@ class WeightField(serializers.FloatField):
 
 
 class PackageWriteSerializer(serializers.Serializer):
-    """PUT (all but tag and deliveryState required) and PATCH (any subset) bodies."""
+    """PUT: all but tag and deliveryState required."""
 
     size = PackageSizeField()
     weight = WeightField()
-    tag = serializers.CharField(
-        max_length=MAX_TAG_LENGTH, required=False, allow_blank=True, default=""
-    )
-    ownerId = serializers.CharField(max_length=MAX_OWNER_ID_LENGTH, source="owner_id")
+    tag = StrictCharField(max_length=MAX_TAG_LENGTH, required=False, allow_blank=True, default="")
+    ownerId = StrictCharField(max_length=MAX_OWNER_ID_LENGTH, source="owner_id")
     # Absent on a PUT: a new package is Registered, a replaced one keeps its state.
     deliveryState = CaseInsensitiveChoiceField(
         DeliveryState, source="delivery_state", required=False
@@ -50,14 +49,20 @@ class PackageWriteSerializer(serializers.Serializer):
 
 
 class PackagePatchSerializer(PackageWriteSerializer):
-    """PATCH: any subset of the fields but the owner, which names the package (`?ownerId=`)."""
+    """PATCH: any non-empty subset of the fields but the owner, which names the package
+    (`?ownerId=`)."""
 
+    required_any = ("size", "weight", "tag", "deliveryState")  # the schema says so too
     ownerId = None
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if "ownerId" in self.initial_data:
             raise serializers.ValidationError(
                 {"ownerId": ["A package's owner cannot change; name the owner with ?ownerId=."]}
+            )
+        if not attrs:  # a PATCH with nothing to change is a client bug, not a no-op
+            raise serializers.ValidationError(
+                f"Give at least one of {', '.join(self.required_any)}."
             )
         return attrs
 
@@ -88,7 +93,7 @@ class SummaryQuerySerializer(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if "month" in attrs and "year" not in attrs:
-            raise serializers.ValidationError({"year": ["A month needs a year."]})
+            raise FieldsDisagree("year", "A month needs a year.")
         return attrs
 
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.request import Request
@@ -16,6 +15,7 @@ from fabrikam.apps.accounts.permissions import (
 from fabrikam.apps.accounts.principal import Principal
 from fabrikam.apps.packages import selectors, services
 from fabrikam.apps.packages.api.serializers import (
+    MAX_OWNER_ID_LENGTH,
     OwnerQuerySerializer,
     PackagePatchSerializer,
     PackageSerializer,
@@ -24,10 +24,12 @@ from fabrikam.apps.packages.api.serializers import (
     SummarySerializer,
 )
 from fabrikam.apps.packages.exceptions import PackageNotFound
+from fabrikam.openapi import SOME_TEXT, problems
 
+AMBIGUOUS = "No ?ownerId= given, and several owners have a package with this id."
 OWNER_ID = OpenApiParameter(
     "ownerId",
-    OpenApiTypes.STR,
+    {"type": "string", "maxLength": MAX_OWNER_ID_LENGTH, "pattern": SOME_TEXT},
     description=(
         "Whose package: package ids are unique per owner. A business means its own (naming "
         "another is a 403); admin and internal callers name the owner, or get the only package "
@@ -53,7 +55,11 @@ class PackageView(APIView):
     # Packages are written by the workflow only.
     required_scopes = {"GET": OWNER_READ, "PUT": SERVICE, "PATCH": SERVICE}
 
-    @extend_schema(parameters=[OWNER_ID], responses=PackageSerializer, operation_id="getPackage")
+    @extend_schema(
+        parameters=[OWNER_ID],
+        responses={200: PackageSerializer, **problems(409, s409=AMBIGUOUS)},
+        operation_id="getPackage",
+    )
     def get(self, request: Request, package_id: str) -> Response:
         package = selectors.get_package(package_id, _owner(request))
         hide_unless_owner(request, package.owner_id, PackageNotFound.of(package_id))
@@ -80,7 +86,7 @@ class PackageView(APIView):
     @extend_schema(
         parameters=[OWNER_ID],
         request=PackagePatchSerializer,
-        responses={204: None},
+        responses={204: None, **problems(409, s409=AMBIGUOUS)},
         operation_id="patchPackage",
     )
     def patch(self, request: Request, package_id: str) -> Response:
@@ -97,10 +103,21 @@ class OwnerSummaryView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("year", OpenApiTypes.INT, description="UTC year of registration"),
-            OpenApiParameter("month", OpenApiTypes.INT, description="1-12; needs year"),
+            OpenApiParameter(
+                "owner_id",
+                {"type": "string", "maxLength": MAX_OWNER_ID_LENGTH, "pattern": SOME_TEXT},
+                OpenApiParameter.PATH,
+            ),
+            OpenApiParameter(
+                "year",
+                {"type": "integer", "minimum": 1, "maximum": 9998},
+                description="UTC year of registration",
+            ),
+            OpenApiParameter(
+                "month", {"type": "integer", "minimum": 1, "maximum": 12}, description="needs year"
+            ),
         ],
-        responses=SummarySerializer,
+        responses={200: SummarySerializer, **problems(422, s422="A month without a year.")},
         operation_id="getPackageSummary",
     )
     def get(self, request: Request, owner_id: str) -> Response:
