@@ -25,7 +25,7 @@ from kombu import Connection, Exchange, Queue
 from fabrikam.apps.deliveries.repository import decode_location
 from fabrikam.apps.deliveries.repository import key as delivery_key
 from fabrikam.apps.workflow import repository as saga_repository
-from tests.chaos.load import NEW_DROPOFF, Accepted, Load
+from tests.chaos.load import NEW_DROPOFF, OWNER, Accepted, Load
 
 RESULTS = Path(__file__).with_name("results")
 OUTCOMES = ("completed", "cancelled", "compensated")
@@ -175,9 +175,15 @@ class Ledger:
             "SELECT delivery_id, drone_id, stage FROM dronescheduler_dronedelivery",
         ):
             assignments[delivery_id].append((drone_id, stage))
-        packages = dict(
-            sql_rows(self.database_url, 'SELECT "_id", delivery_state FROM packages_package')
-        )
+        # Package ids are unique per owner (issue 16); the load sends one owner's requests.
+        packages = {
+            package_id: state
+            for package_id, owner_id, state in sql_rows(
+                self.database_url,
+                "SELECT package_id, owner_id, delivery_state FROM packages_package",
+            )
+            if owner_id == OWNER
+        }
         letters = defaultdict(list)
         for letter in dead_letters(self.broker_url, self.deadletter_queue):
             body = letter.get("originalBody") or {}
