@@ -34,6 +34,7 @@ class DownstreamError(Exception):
         detail: str,
         retry_after: float | None = None,
         problem_type: str = "",
+        problem: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(f"{service}: {method} {url} → {status or 'no answer'}: {detail}")
         self.service = service
@@ -42,6 +43,7 @@ class DownstreamError(Exception):
         self.detail = detail
         self.retry_after = retry_after
         self.problem_type = problem_type  # the problem+json `type` the service answered, if any
+        self.problem = problem or {}  # the whole problem+json body (its extension members too)
 
 
 class TransientError(DownstreamError):
@@ -62,15 +64,17 @@ def _retry_after(response: requests.Response) -> float | None:
         return None
 
 
-def _problem(response: requests.Response) -> tuple[str, str]:
-    """(detail, problem type) of an error answer; the type is empty when it is not a problem."""
+def _problem(response: requests.Response) -> tuple[str, str, dict[str, Any]]:
+    """(detail, problem type, body) of an error answer; type and body are empty when it is not a
+    problem."""
     try:
         body = response.json()
     except ValueError:
-        return response.text[:300], ""
+        return response.text[:300], "", {}
     if isinstance(body, dict):
-        return str(body.get("detail") or body.get("title") or body), str(body.get("type") or "")
-    return str(body)[:300], ""
+        detail = str(body.get("detail") or body.get("title") or body)
+        return detail, str(body.get("type") or ""), body
+    return str(body)[:300], "", {}
 
 
 @dataclass(frozen=True)
@@ -143,7 +147,7 @@ class ServiceClient:
             raise TransientError(self.name, method, url, None, str(exc)) from exc
         if response.status_code in TRANSIENT_STATUSES:
             self.breaker.record_failure()
-            detail, kind = _problem(response)
+            detail, kind, body = _problem(response)
             raise TransientError(
                 self.name,
                 method,
@@ -152,12 +156,19 @@ class ServiceClient:
                 detail,
                 _retry_after(response),
                 problem_type=kind,
+                problem=body,
             )
         self.breaker.record_success()  # the service answered: 4xx is the caller's problem
         if response.status_code >= 400:
-            detail, kind = _problem(response)
+            detail, kind, body = _problem(response)
             raise PermanentError(
-                self.name, method, url, response.status_code, detail, problem_type=kind
+                self.name,
+                method,
+                url,
+                response.status_code,
+                detail,
+                problem_type=kind,
+                problem=body,
             )
         return response
 

@@ -51,6 +51,7 @@ def test_a_completed_delivery_is_not_replaced_by_a_late_put(api, create):
     confirm(api, new_id)
     response = api.put(f"/api/deliveries/{new_id}", {**body, "droneId": "other"}, format="json")
     assert response.status_code == 409
+    assert response.json()["stage"] == "Completed"  # the saga's replay reads this member
     assert api.get(f"/api/deliveries/{new_id}").json()["droneId"] == body["droneId"]
 
 

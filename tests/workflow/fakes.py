@@ -28,14 +28,18 @@ def transient(call: str, status: int | None = 503) -> TransientError:
     return TransientError(SERVICE_OF[call], "CALL", f"/{call}", status, "unavailable")
 
 
-def refused(call: str, status: int, slug: str = "refused", detail: str = "") -> PermanentError:
+def refused(
+    call: str, status: int, slug: str = "refused", detail: str = "", **members: Any
+) -> PermanentError:
+    detail = detail or f"{call} refused it"
     return PermanentError(
         SERVICE_OF[call],
         "CALL",
         f"/{call}",
         status,
-        detail or f"{call} refused it",
+        detail,
         problem_type=TYPE_BASE + slug,
+        problem={"type": TYPE_BASE + slug, "status": status, "detail": detail, **members},
     )
 
 
@@ -134,7 +138,7 @@ class FakeServices:
                 self._cancel(stored, body["reason"])
             return
         if stored is not None and stored["stage"] in ("Cancelled", "Completed"):
-            raise refused("put_delivery", 409, "delivery-closed")
+            raise refused("put_delivery", 409, "delivery-closed", stage=stored["stage"])
         events = stored["events"] if stored else ["Created"]
         self.deliveries[delivery_id] = {**body, "stage": "Created", "reason": "", "events": events}
 

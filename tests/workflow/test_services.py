@@ -76,6 +76,34 @@ def test_a_redelivered_completed_delivery_calls_nothing_again(fake):
     assert dict(fake.calls) == calls
 
 
+def test_a_replay_after_a_crash_finds_its_delivery_already_completed_and_completes(fake):
+    # The worker died after its delivery PUT landed and before it marked the step done; by the
+    # time the message comes back the drone has delivered, so the PUT is refused as closed.
+    message, first = scheduled(fake)
+    delivery_id = message["deliveryId"]
+    repository.update(delivery_id, status=Status.RUNNING, deliveryDone="")
+    fake.deliveries[delivery_id]["stage"] = "Completed"
+
+    outcome = services.handle(message, 1)
+
+    assert outcome == first
+    assert state(delivery_id)["status"] == Status.COMPLETED
+    assert fake.deliveries[delivery_id]["stage"] == "Completed"
+    assert fake.calls["release_drone"] == 0
+
+
+def test_a_replay_that_finds_its_delivery_cancelled_is_compensated(fake):
+    message, _ = scheduled(fake)
+    delivery_id = message["deliveryId"]
+    repository.update(delivery_id, status=Status.RUNNING, deliveryDone="")
+    fake.deliveries[delivery_id]["stage"] = "Cancelled"
+
+    outcome = services.handle(message, 1)
+
+    assert outcome.status != Status.COMPLETED
+    assert fake.calls["release_drone"] == 1
+
+
 @pytest.mark.parametrize("step", STEPS)
 def test_a_step_failing_transiently_is_retried_and_the_steps_before_it_are_not_redone(fake, step):
     message = DeliveryMessageFactory()

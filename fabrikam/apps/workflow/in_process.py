@@ -103,7 +103,7 @@ class InProcessClient:
         answer = self._dispatch(request)
         url = f"in-process:{path}"
         if answer.status_code >= 400:
-            detail, kind = _problem(answer)
+            detail, kind, body = _problem(answer)
             if answer.status_code in TRANSIENT_STATUSES:
                 raise TransientError(
                     self.name,
@@ -113,9 +113,16 @@ class InProcessClient:
                     detail,
                     _retry_after(answer),
                     problem_type=kind,
+                    problem=body,
                 )
             raise PermanentError(
-                self.name, method, url, answer.status_code, detail, problem_type=kind
+                self.name,
+                method,
+                url,
+                answer.status_code,
+                detail,
+                problem_type=kind,
+                problem=body,
             )
         return answer
 

@@ -164,7 +164,11 @@ def _schedule(message: dict[str, Any], attempt: int) -> Outcome:
             etas = repository.load(delivery_id)
             body = _delivery_body(message, drone_id)
             body.update({k: etas[k] for k in ("pickupETA", "deliveryETA") if etas.get(k)})
-            clients.put_delivery(delivery_id, body)
+            try:
+                clients.put_delivery(delivery_id, body)
+            except PermanentError as error:
+                if not _already_completed(error):
+                    raise
             repository.update(delivery_id, deliveryDone=1)
     except TransientError as error:
         raise _retry(str(error), attempt, error.retry_after) from error
@@ -173,6 +177,12 @@ def _schedule(message: dict[str, Any], attempt: int) -> Outcome:
     repository.update(delivery_id, status=Status.COMPLETED)
     logger.info("delivery %s scheduled with drone %s", delivery_id, drone_id)
     return Outcome(Status.COMPLETED, drone_id=drone_id)
+
+
+def _already_completed(error: PermanentError) -> bool:
+    """The delivery PUT of a replay after a crash: this saga's own PUT had landed (the id is ours
+    alone) and the drone has since delivered, so the deliveries service refuses to replace it."""
+    return error.status == 409 and error.problem.get("stage") == "Completed"
 
 
 def _refusal(error: PermanentError) -> str:
