@@ -166,6 +166,10 @@ def test_downstream_answers_500s_then_hangs_past_the_client_timeout(rabbitmq_bro
         proxy.clear()
         release = threading.Event()
         hang = proxy.add(Fault("PUT", "/api/dronedeliveries", hold=release))
+        # The 500s opened the workflow's circuit breaker (CIRCUIT_BREAKER_BREAK_SECONDS, 30 s):
+        # nothing reaches the service until it lets a trial call through, so the hang is timed
+        # from the first call it holds.
+        wait_until(lambda: hang.hits > 0, 90, "a drone assignment call reaching the hang")
         pause(load, 12)  # the client timeout is HTTP_CLIENT_TIMEOUT (5 s)
         release.set()
         proxy.clear()
