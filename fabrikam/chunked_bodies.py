@@ -10,13 +10,12 @@ other server a chunked body is refused with `411 Length Required`. A body over t
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
 
-from fabrikam.problems import CONTENT_TYPE, problem
+from fabrikam.problems import wsgi_problem
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -29,32 +28,23 @@ class ChunkedBodies:
         if "chunked" not in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
             return self.app(environ, start_response)
         if not environ.get("wsgi.input_terminated"):
-            return _problem(
+            return wsgi_problem(
                 start_response,
                 411,
                 "Length Required",
                 "This server cannot read a chunked body: send it with a Content-Length.",
+                close=True,
             )
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         body = environ["wsgi.input"].read(limit + 1)
         if len(body) > limit:
-            return _problem(
-                start_response, 413, "Payload too large", f"The request body exceeds {limit} bytes."
+            return wsgi_problem(
+                start_response,
+                413,
+                "Payload too large",
+                f"The request body exceeds {limit} bytes.",
+                close=True,  # the rest of the body is not read
             )
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         return self.app(environ, start_response)
-
-
-def _problem(start_response: Callable[..., Any], status: int, title: str, detail: str) -> list:
-    slug = title.lower().replace(" ", "-")
-    body = json.dumps(problem(status, title, detail, slug)).encode()
-    start_response(
-        f"{status} {title}",
-        [
-            ("Content-Type", CONTENT_TYPE),
-            ("Content-Length", str(len(body))),
-            ("Connection", "close"),  # the rest of the body is not read
-        ],
-    )
-    return [body]

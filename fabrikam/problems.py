@@ -6,7 +6,9 @@ exceptions (validation, parse errors, 405, 415) and Django's 404/500 handlers co
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -195,3 +197,16 @@ class ApiNotFoundMiddleware:
         ):
             return not_found(request)
         return response
+
+
+def wsgi_problem(
+    start_response: Callable[..., Any], status: int, title: str, detail: str, close: bool = False
+) -> list[bytes]:
+    """A problem answered by WSGI middleware, before Django sees the request."""
+    slug = title.lower().replace(" ", "-")
+    body = json.dumps(problem(status, title, detail, slug)).encode()
+    headers = [("Content-Type", CONTENT_TYPE), ("Content-Length", str(len(body)))]
+    if close:
+        headers.append(("Connection", "close"))
+    start_response(f"{status} {title}", headers)
+    return [body]

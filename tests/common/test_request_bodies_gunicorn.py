@@ -73,3 +73,11 @@ def test_a_chunked_body_is_read_whole_and_over_the_limit_refused(live):  # noqa:
     assert too_big["detail"] == "The request body exceeds 2000 bytes."
     missing = requests.get(f"{package}/api/packages/p-big", headers=auth.headers(), timeout=10)
     assert missing.status_code == 404
+
+
+def test_a_path_beyond_ascii_is_a_404_problem_not_a_500(live):  # noqa: F811
+    # Found by the fuzz suite: U+61649 in a path failed in the tracing middleware.
+    package = serve(live, "package")
+    for path in ("/api/packages/summary/nZ%C2%BF%F1%A1%99%89", "/api/packages/%C3%A9t%C3%A9"):
+        response = requests.get(f"{package}{path}", headers=auth.headers(), timeout=10)
+        assert assert_problem(response, 404)["status"] == 404, path
