@@ -52,7 +52,7 @@ def test_every_operation_documents_the_problems_its_shape_can_answer(schema):
         ("/api/deliveries/{delivery_id}", "put", {"409"}),
         ("/api/deliveries/{delivery_id}/confirmations", "post", {"409", "422"}),
         ("/api/deliveries/{delivery_id}/notifymerequests", "post", {"409"}),
-        ("/api/dronedeliveries/{delivery_id}", "put", {"409", "410"}),
+        ("/api/dronedeliveries/{delivery_id}", "put", {"409", "410", "422"}),
         ("/api/dronedeliveries/{delivery_id}", "patch", {"409"}),
         ("/api/packages/summary/{owner_id}", "get", {"422"}),
     ],

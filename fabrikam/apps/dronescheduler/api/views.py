@@ -49,7 +49,13 @@ class DroneDeliveryView(APIView):
         responses={
             200: AssignmentSerializer,
             **problems(
-                409, 410, s409="No drone can take it now (the saga retries).", s410=RELEASED
+                409,
+                410,
+                422,
+                s409="No drone can take it now (the saga retries).",
+                s410=RELEASED,
+                s422="No drone of the fleet could ever serve it (`unserviceable`: too heavy, too "
+                "large or out of reach); the saga gives up at once.",
             ),
         },
         operation_id="assignDrone",
