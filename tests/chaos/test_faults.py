@@ -33,6 +33,16 @@ REDIS_BROKER_FREEZES = pytest.mark.xfail(
     '"Couldn\'t ack" and never consumes again while its readiness stays green (celery#9054, '
     "#10205); the ledger shows every later request lost. RabbitMQ recovers.",
 )
+# Open (issue 17): found by this scenario once its hang really held calls. Each call the open
+# circuit breaker sheds counts as an attempt, so a 30 s outage spends WORKFLOW_MAX_ATTEMPTS in
+# about a minute; the delivery is then given up while its compensation is shed too, and it stays
+# `compensating` with its package InDelivery. Not strict: how many sagas hit the cap depends on
+# timing, and a run where none does is not a fix.
+SHED_CALLS_COUNT_AS_ATTEMPTS = pytest.mark.xfail(
+    strict=False,
+    reason="open circuit: shed calls count as attempts and a given-up delivery's compensation "
+    "is shed too (package left InDelivery); see tests/chaos/README.md",
+)
 pytestmark = [pytest.mark.chaos, pytest.mark.e2e, pytest.mark.timeout(1800)]
 
 
@@ -155,6 +165,7 @@ def test_workflow_worker_sigkilled_repeatedly(stores):
 
 
 @pytest.mark.rabbitmq
+@SHED_CALLS_COUNT_AS_ATTEMPTS
 def test_downstream_answers_500s_then_hangs_past_the_client_timeout(rabbitmq_broker):
     stores = rabbitmq_broker
     proxy = stores.system.proxy
