@@ -23,6 +23,7 @@ from fabrikam.apps.deliveries.records import (
     Reschedule,
 )
 from fabrikam.apps.deliveries.stages import FLIGHT_STAGE_CHOICES, ConfirmationType, DeliveryStage
+from fabrikam.problems import FieldsDisagree
 
 MAX_CONFIRMATION_BLOB = 48 * 1024  # characters; the request limit (MAX_REQUEST_BYTES) caps it too
 
@@ -76,7 +77,7 @@ class DeliveryWriteSerializer(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["stage"] == DeliveryStage.CANCELLED.value and not attrs["reason"].strip():
-            raise serializers.ValidationError({"reason": ["Say why it is stored cancelled."]})
+            raise FieldsDisagree("reason", "Say why it is stored cancelled.")
         return attrs
 
     @property
