@@ -49,7 +49,7 @@ def test_every_operation_documents_the_problems_its_shape_can_answer(schema):
 @pytest.mark.parametrize(
     ("path", "method", "statuses"),
     [
-        ("/api/deliveries/{delivery_id}", "put", {"409"}),
+        ("/api/deliveries/{delivery_id}", "put", {"409", "422"}),
         ("/api/deliveries/{delivery_id}/confirmations", "post", {"409", "422"}),
         ("/api/deliveries/{delivery_id}/notifymerequests", "post", {"409"}),
         ("/api/dronedeliveries/{delivery_id}", "put", {"409", "410", "422"}),

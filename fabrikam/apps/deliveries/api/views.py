@@ -73,7 +73,12 @@ class DeliveryView(APIView):
         responses={
             200: DeliverySerializer,
             201: DeliverySerializer,
-            **problems(409, s409="The delivery belongs to another owner, or is closed."),
+            **problems(
+                409,
+                422,
+                s409="The delivery belongs to another owner, or is closed.",
+                s422="Stored `Cancelled` without a `reason`.",
+            ),
         },
         operation_id="putDelivery",
     )
