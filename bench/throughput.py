@@ -2,10 +2,10 @@
 
     python bench/throughput.py [--drones 10000] [--seconds 10] [--deliveries 1500] [--quick]
 
-Starts `make run`'s shape on free loopback ports (one gunicorn with GUNICORN_WORKERS x
-GUNICORN_THREADS gthread serving every HTTP role, the workflow worker as `make run` starts it, an
-embedded Redis, SQLite; throttles raised, tracing off) next to a bare Django JSON view served by
-the same gunicorn shape, and measures with wrk (bench/lua/load.lua):
+Starts `make run`'s shape on free loopback ports (one gunicorn with GUNICORN_WORKERS asyncio
+workers x GUNICORN_THREADS threads serving every HTTP role, the workflow worker as `make run`
+starts it, an embedded Redis, SQLite; throttles raised, tracing off) next to a bare Django JSON
+view served by the same gunicorn shape, and measures with wrk (bench/lua/load.lua):
 
 1. baseline: the bare view, saturated;
 2. ingestion: POST /api/deliveryrequests saturated, then at half that rate (p50/p99);
@@ -160,15 +160,16 @@ class System:
         from fabrikam import processes
 
         say("==> starting gunicorn (every HTTP role) and the bare baseline")
-        shape = (settings.GUNICORN_WORKERS, settings.GUNICORN_THREADS)
+        workers = settings.GUNICORN_WORKERS
         self.http = subprocess.Popen(
-            processes.gunicorn("127.0.0.1", self.port, *shape), cwd=ROOT, env=self.env
+            processes.gunicorn("127.0.0.1", self.port, workers), cwd=ROOT, env=self.env
         )
-        bare = processes.gunicorn("127.0.0.1", self.bare_port, *shape)
-        bare[bare.index("fabrikam.wsgi:application")] = "bench.support.bare_app:application"
+        bare = processes.gunicorn("127.0.0.1", self.bare_port, workers)
+        bare[bare.index("fabrikam.asgi:application")] = "bench.support.bare_app:application"
         config = bare.index("--config")
         del bare[config : config + 2]
-        self.bare = subprocess.Popen(bare, cwd=ROOT, env=self.env)
+        threads = {"GUNICORN_THREADS": str(settings.GUNICORN_THREADS)}
+        self.bare = subprocess.Popen(bare, cwd=ROOT, env={**self.env, **threads})
         for url in (f"{self.url}/healthz/ready", f"{self.bare_url}/bare"):
             wait_for(lambda url=url: _ok(url), 60, url)
 

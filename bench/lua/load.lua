@@ -65,8 +65,9 @@ function request()
   local lat, lon = around(center_lat, spread_lat), around(center_lon, spread_lon)
   local body = template
     :gsub("__PICKUP__", string.format("%.5f,%.5f", lat, lon))
-    :gsub("__DROP_LAT__", string.format("%.5f", around(lat, spread_lat / 10)))
-    :gsub("__DROP_LON__", string.format("%.5f", around(lon, spread_lon / 10)))
+    -- the quotes go too: a coordinate is a JSON number (a string one is refused since issue 16)
+    :gsub('"__DROP_LAT__"', string.format("%.5f", around(lat, spread_lat / 10)))
+    :gsub('"__DROP_LON__"', string.format("%.5f", around(lon, spread_lon / 10)))
   return wrk.format(method, path, fixed_headers, body)
 end
 

@@ -3,6 +3,8 @@ gunicorn shape as the system. What Django + gunicorn cost on this machine before
 
 from __future__ import annotations
 
+import os
+
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
@@ -14,6 +16,7 @@ settings.configure(
     ROOT_URLCONF=__name__,
     MIDDLEWARE=[],
     INSTALLED_APPS=[],
+    GUNICORN_HEADER_TIMEOUT=10.0,  # read by fabrikam.gunicorn_worker, as in the system
 )
 
 
@@ -25,4 +28,12 @@ urlpatterns = [path("bare", status)]
 
 from django.core.wsgi import get_wsgi_application  # noqa: E402 - after settings.configure
 
-application = get_wsgi_application()
+from fabrikam.wsgi_bridge import WSGIBridge  # noqa: E402 - after settings.configure
+
+# The same front as the system (fabrikam.asgi): the asyncio worker hands whole requests to
+# GUNICORN_THREADS threads.
+application = WSGIBridge(
+    get_wsgi_application(),
+    threads=int(os.environ.get("GUNICORN_THREADS", "4")),
+    max_body=1024 * 1024,
+)
