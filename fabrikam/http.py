@@ -77,6 +77,26 @@ def _problem(response: requests.Response) -> tuple[str, str, dict[str, Any]]:
     return str(body)[:300], "", {}
 
 
+def error_for(service: str, method: str, url: str, answer: Any) -> DownstreamError:
+    """The error an answer of 400 or more means: transient (with its Retry-After) or permanent,
+    carrying the problem it sent. `answer` is a requests.Response or one read the same way."""
+    detail, kind, body = _problem(answer)
+    if answer.status_code in TRANSIENT_STATUSES:
+        return TransientError(
+            service,
+            method,
+            url,
+            answer.status_code,
+            detail,
+            _retry_after(answer),
+            problem_type=kind,
+            problem=body,
+        )
+    return PermanentError(
+        service, method, url, answer.status_code, detail, problem_type=kind, problem=body
+    )
+
+
 @dataclass(frozen=True)
 class ResiliencePolicy:
     timeout: float = 5.0
@@ -147,29 +167,10 @@ class ServiceClient:
             raise TransientError(self.name, method, url, None, str(exc)) from exc
         if response.status_code in TRANSIENT_STATUSES:
             self.breaker.record_failure()
-            detail, kind, body = _problem(response)
-            raise TransientError(
-                self.name,
-                method,
-                url,
-                response.status_code,
-                detail,
-                _retry_after(response),
-                problem_type=kind,
-                problem=body,
-            )
+            raise error_for(self.name, method, url, response)
         self.breaker.record_success()  # the service answered: 4xx is the caller's problem
         if response.status_code >= 400:
-            detail, kind, body = _problem(response)
-            raise PermanentError(
-                self.name,
-                method,
-                url,
-                response.status_code,
-                detail,
-                problem_type=kind,
-                problem=body,
-            )
+            raise error_for(self.name, method, url, response)
         return response
 
     def put(self, path: str, json: Any) -> requests.Response:

@@ -28,13 +28,7 @@ from fabrikam.apps.accounts import tokens, verified_tokens
 from fabrikam.apps.accounts.authentication import principal_for
 from fabrikam.apps.accounts.principal import Principal
 from fabrikam.apps.accounts.tokens import Claims
-from fabrikam.http import (  # read an answer as ServiceClient reads it
-    TRANSIENT_STATUSES,
-    PermanentError,
-    TransientError,
-    _problem,
-    _retry_after,
-)
+from fabrikam.http import error_for  # read an answer as ServiceClient reads it
 
 logger = logging.getLogger(__name__)
 
@@ -103,27 +97,7 @@ class InProcessClient:
         answer = self._dispatch(request)
         url = f"in-process:{path}"
         if answer.status_code >= 400:
-            detail, kind, body = _problem(answer)
-            if answer.status_code in TRANSIENT_STATUSES:
-                raise TransientError(
-                    self.name,
-                    method,
-                    url,
-                    answer.status_code,
-                    detail,
-                    _retry_after(answer),
-                    problem_type=kind,
-                    problem=body,
-                )
-            raise PermanentError(
-                self.name,
-                method,
-                url,
-                answer.status_code,
-                detail,
-                problem_type=kind,
-                problem=body,
-            )
+            raise error_for(self.name, method, url, answer)
         return answer
 
     @staticmethod
