@@ -7,6 +7,7 @@ import pytest
 from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
+from tests.ingestion import broker
 from tests.support import auth
 
 
@@ -17,6 +18,17 @@ def redis_store() -> Iterator[Any]:
     connection.flushdb()
     yield connection
     connection.flushdb()
+
+
+@pytest.fixture
+def queue(settings, redis_store) -> Iterator[str]:
+    """A delivery-request queue (and dead-letter queue) of this test's own on the configured
+    broker (the embedded Redis, or RabbitMQ in CI), deleted afterwards."""
+    name = broker.unique_queue()
+    settings.DELIVERY_REQUESTS_QUEUE = name
+    settings.DELIVERY_REQUESTS_DEADLETTER_QUEUE = f"{name}-deadletter"
+    yield name
+    broker.delete(settings.CELERY_BROKER_URL, name, f"{name}-deadletter")
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 
 from fabrikam.apps.accounts import scopes
 from tests.accounts.factories import ApiClientFactory
-from tests.ingestion.conftest import queue, received  # noqa: F401 - fixtures for these tests
+from tests.ingestion.conftest import received  # noqa: F401 - a fixture for these tests
 from tests.support import auth
 
 BUSINESS_SCOPES = (scopes.READ, scopes.WRITE)

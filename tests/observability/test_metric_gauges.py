@@ -4,6 +4,7 @@ can read is exported, and a gauge that cannot be read because of a bug is an err
 from __future__ import annotations
 
 import pytest
+from celery import Celery
 from django.conf import settings
 
 from fabrikam import metrics
@@ -12,11 +13,16 @@ from tests.support.prometheus import sample
 pytestmark = [pytest.mark.redis]
 
 
-def test_the_workflow_exports_the_depth_of_the_request_and_dead_letter_queues(redis_store):
+def test_the_workflow_exports_the_depth_of_the_request_and_dead_letter_queues(settings, queue):
+    dead_letter = settings.DELIVERY_REQUESTS_DEADLETTER_QUEUE
+    Celery(broker=settings.CELERY_BROKER_URL).send_task(
+        "fabrikam.dead-letter-probe", args=[{}], queue=dead_letter
+    )
+
     text = metrics.exposition("workflow")[0].decode()
 
-    for queue in (settings.DELIVERY_REQUESTS_QUEUE, settings.DELIVERY_REQUESTS_DEADLETTER_QUEUE):
-        assert sample(text, "fabrikam_queue_messages", queue=queue) == 0
+    assert sample(text, "fabrikam_queue_messages", queue=queue) == 0
+    assert sample(text, "fabrikam_queue_messages", queue=dead_letter) == 1
 
 
 def test_an_absent_sample_fails_the_test_that_reads_it():
