@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from redis.connection import AbstractConnection
 
 from fabrikam.apps.workflow import repository, services
 from fabrikam.apps.workflow.services import RetryLater, Status
@@ -66,6 +67,26 @@ def test_a_delivery_stores_one_package_one_drone_and_one_delivery(fake):
     delivery = fake.deliveries[message["deliveryId"]]
     assert (delivery["stage"], delivery["droneId"]) == ("Created", "drone-1")
     assert delivery["pickupETA"] == "2026-12-03T10:05:00Z"
+
+
+def test_a_delivery_takes_one_redis_round_trip_per_saga_step(fake, monkeypatch):
+    # lock + state, start, package done, drone assigned, delivery done + completed + unlock
+    sent = []
+    send = AbstractConnection.send_packed_command
+
+    def counting(self, command, check_health=True):
+        sent.append(command)
+        return send(self, command, check_health)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
+    message = DeliveryMessageFactory()
+
+    assert services.handle(message).status == Status.COMPLETED
+
+    assert len(sent) == 5
+    assert repository.load(message["deliveryId"])["deliveryDone"] == "1"
+    with repository.locked(message["deliveryId"], 5):  # the lock was released
+        pass
 
 
 def test_a_redelivered_completed_delivery_calls_nothing_again(fake):

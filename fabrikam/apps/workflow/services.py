@@ -108,11 +108,12 @@ def handle(message: dict[str, Any], attempt: int = 0, replayed: bool = False) ->
     operator replayed from the dead-letter queue starts its saga afresh."""
     delivery_id = message["deliveryId"]
     try:
-        with repository.locked(delivery_id, settings.WORKFLOW_LOCK_SECONDS):
+        with repository.locked(delivery_id, settings.WORKFLOW_LOCK_SECONDS) as held:
             if replayed and attempt == 0 and message["operation"] == DELIVERY:
                 repository.reset(delivery_id)
+                held.state = repository.load(delivery_id)
             if message["operation"] == DELIVERY:
-                return _schedule(message, attempt)
+                return _schedule(message, attempt, held)
             if message["operation"] == CANCEL:
                 return _cancel(delivery_id, attempt)
             return _reschedule(message, attempt)
@@ -130,9 +131,9 @@ def _record(delivery_id: str, operation: str, outcome: str, reason: str = "") ->
 
 
 # --- delivery ---
-def _schedule(message: dict[str, Any], attempt: int) -> Outcome:
+def _schedule(message: dict[str, Any], attempt: int, held: repository.Held) -> Outcome:
     delivery_id = message["deliveryId"]
-    state = repository.load(delivery_id)
+    state = held.state  # read with the lock; kept current below instead of read again
     status = state.get("status", "")
     if status in ENDED_UNSCHEDULED:
         if not state.get("shown") and not state.get("replayable"):
@@ -147,9 +148,9 @@ def _schedule(message: dict[str, Any], attempt: int) -> Outcome:
         return _compensate(message, CANCELLED_BY_CLIENT, attempt, Status.CANCELLED)
     if status == Status.COMPENSATING:
         return _compensate(message, state.get("reason", ""), attempt)
-    started = float(repository.set_if_absent(delivery_id, "firstAttemptAt", time.time()))
-    repository.update(
+    started = repository.begin(
         delivery_id,
+        time.time(),
         status=Status.RUNNING,
         packageId=message["packageInfo"]["packageId"],
         request=json.dumps(_delivery_body(message, "")),
@@ -159,22 +160,20 @@ def _schedule(message: dict[str, Any], attempt: int) -> Outcome:
         if not state.get("packageDone"):
             clients.put_package(message["packageInfo"]["packageId"], _package_body(message))
             repository.update(delivery_id, packageDone=1)
-        drone_id = state.get("droneId") or _assign(message, started)
+        drone_id = state.get("droneId") or _assign(message, started, state)
         if not state.get("deliveryDone"):
-            etas = repository.load(delivery_id)
             body = _delivery_body(message, drone_id)
-            body.update({k: etas[k] for k in ("pickupETA", "deliveryETA") if etas.get(k)})
+            body.update({k: state[k] for k in ("pickupETA", "deliveryETA") if state.get(k)})
             try:
                 clients.put_delivery(delivery_id, body)
             except PermanentError as error:
                 if not _already_completed(error):
                     raise
-            repository.update(delivery_id, deliveryDone=1)
     except TransientError as error:
         raise _retry(str(error), attempt, error.retry_after) from error
     except PermanentError as error:
         return _compensate(message, _refusal(error), attempt)
-    repository.update(delivery_id, status=Status.COMPLETED)
+    held.finish(deliveryDone=1, status=Status.COMPLETED)
     logger.info("delivery %s scheduled with drone %s", delivery_id, drone_id)
     return Outcome(Status.COMPLETED, drone_id=drone_id)
 
@@ -193,7 +192,8 @@ def _refusal(error: PermanentError) -> str:
     return f"{error.service} refused: {error.detail}"
 
 
-def _assign(message: dict[str, Any], started: float) -> str:
+def _assign(message: dict[str, Any], started: float, state: dict[str, str]) -> str:
+    """Assign a drone, record it and its ETAs, and add them to `state`."""
     delivery_id = message["deliveryId"]
     try:
         assignment = clients.assign_drone(delivery_id, _assignment_body(message))
@@ -214,12 +214,13 @@ def _assign(message: dict[str, Any], started: float) -> str:
             None,
             f"no drone became available within {deadline:g}s",
         ) from error
-    repository.update(
-        delivery_id,
-        droneId=assignment["droneId"],
-        pickupETA=assignment.get("pickupETA") or "",
-        deliveryETA=assignment.get("deliveryETA") or "",
-    )
+    assigned = {
+        "droneId": assignment["droneId"],
+        "pickupETA": assignment.get("pickupETA") or "",
+        "deliveryETA": assignment.get("deliveryETA") or "",
+    }
+    repository.update(delivery_id, **assigned)
+    state.update(assigned)
     return assignment["droneId"]
 
 
