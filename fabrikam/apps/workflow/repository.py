@@ -6,8 +6,9 @@ redelivered after a crash resumes where the last attempt stopped instead of redo
 
 A saga step is one round trip: taking the lock reads the state in the same pipeline, the first
 write of an attempt records its start time with it, and the last write releases the lock with it
-(`Held.finish`). The two pipelines that touch both the lock and the state are not transactions, so the keys
-may live on different nodes of a clustered Redis; Redis runs a pipeline's commands in order.
+(`Held.finish`). The two pipelines that touch both the lock and the state are not transactions,
+so the keys may live on different nodes of a clustered Redis; Redis runs a pipeline's commands in
+order.
 """
 
 from __future__ import annotations
