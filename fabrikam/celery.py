@@ -9,7 +9,7 @@ from typing import Any
 
 from celery import Celery, bootsteps, signals
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fabrikam.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fabrikam.settings.production")
 
 app = Celery("fabrikam")
 app.config_from_object("django.conf:settings", namespace="CELERY")

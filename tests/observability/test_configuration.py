@@ -28,7 +28,7 @@ READ = (
 
 def settings_with(**variables: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in OTEL_VARIABLES}
-    env.update(DJANGO_SETTINGS_MODULE="fabrikam.settings", **variables)
+    env.update(DJANGO_SETTINGS_MODULE="fabrikam.settings.production", **variables)
     return subprocess.run(
         [sys.executable, "-c", READ], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )

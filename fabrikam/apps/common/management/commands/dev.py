@@ -26,6 +26,9 @@ class Command(BaseCommand):
         base = f"http://{host}:{port}"
         env = {
             **os.environ,
+            # A developer's run: every process loads the settings this one did (from a checkout,
+            # manage.py's local ones), not the production ones gunicorn and Celery default to.
+            "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE,
             "FABRIKAM_ROLE": roles.ALL,
             "REDIS_URL": settings.REDIS_URL,
             "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
@@ -72,7 +75,7 @@ class Command(BaseCommand):
         return (
             "\nFabrikam Drone Delivery is running:\n"
             f"  API docs   {base}/api/docs/  (Authorize with a token, below)\n"
-            "  token      DEBUG=true .venv/bin/python manage.py issue_token --owner contoso\n"
+            "  token      .venv/bin/python manage.py issue_token --owner contoso\n"
             f"  admin      {base}/admin/{login}\n"
             f"  tracking   {base}/track/<deliveryId>  (POST /api/deliveryrequests returns the id)\n"
             f"  health     {base}/healthz/ready\n"
