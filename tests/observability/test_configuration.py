@@ -21,7 +21,7 @@ OTEL_VARIABLES = (
     "LOG_FORMAT",
 )
 READ = (
-    "import json; from fabrikam import settings as s; "
+    "import json; from fabrikam.settings import production as s; "
     "print(json.dumps([s.OTEL_TRACES_EXPORTER, s.OTEL_METRICS_EXPORTER, s.LOG_FORMAT]))"
 )
 

@@ -29,7 +29,8 @@ def packages_settings(**env: str) -> dict:
         cwd=ROOT,
         env={
             **clean,
-            "DJANGO_SETTINGS_MODULE": "fabrikam.settings.production",
+            # The test settings: the stores' own, plus the test database's mirror.
+            "DJANGO_SETTINGS_MODULE": "fabrikam.settings.test",
             "DEBUG": "true",
             **env,
         },
