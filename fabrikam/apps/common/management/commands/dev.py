@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from fabrikam import embedded_redis, metrics, processes, roles
+from fabrikam.roles import Process
 from fabrikam.supervisor import Supervisor
 
 
@@ -51,9 +52,11 @@ class Command(BaseCommand):
             processes.gunicorn(host, port, settings.GUNICORN_WORKERS),
             env,
         )
-        supervisor.start("workflow", processes.celery_worker(), env)
-        if not no_beat:
-            supervisor.start("scheduler", processes.celery_beat(), env)
+        # Every role that is not HTTP, as the role map says: the workflow worker, and beat.
+        for name, role in roles.ROLES.items():
+            if role.process is Process.HTTP or (no_beat and role.process is Process.BEAT):
+                continue
+            supervisor.start(name, processes.command_for(name, host, port), env)
         self.stdout.write(self.style.SUCCESS(self.banner(base)))
         self.stdout.flush()
 
