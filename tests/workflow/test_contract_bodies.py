@@ -5,7 +5,6 @@ reschedule and its cancel make all eight calls."""
 from __future__ import annotations
 
 import re
-import uuid
 from typing import Any
 
 import pytest
@@ -14,6 +13,7 @@ from fabrikam.apps.workflow import services
 from fabrikam.apps.workflow.in_process import InProcessClient
 from fabrikam.contract import bodies
 from tests.dronescheduler.factories import SEATTLE, DroneFactory, north_of
+from tests.workflow.factories import DeliveryMessageFactory, cancel_message, reschedule_message
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True, databases="__all__")]
 
@@ -47,24 +47,17 @@ def sent(settings, redis_store, monkeypatch) -> list[tuple[str, str, Any]]:
 
 def test_every_body_the_saga_sends_is_the_contracts(sent):
     drone = DroneFactory()
-    delivery_id = uuid.uuid4().hex
-    message = {
-        "operation": "delivery",
-        "deliveryId": delivery_id,
-        "ownerId": "contoso",
-        "pickup": SEATTLE.as_dict(),
-        "dropoff": north_of(SEATTLE, 2).as_dict(),
-        "pickupTime": "2026-12-01T10:00:00Z",
-        "deadline": "2026-12-01T12:00:00Z",
-        "expedited": False,
-        "confirmationRequired": "None",
-        "packageInfo": {"packageId": "pkg-bodies", "size": "Small", "weight": 1.5, "tag": "b"},
-    }
+    message = DeliveryMessageFactory(
+        pickup=SEATTLE.as_dict(),
+        dropoff=north_of(SEATTLE, 2).as_dict(),
+        deadline="2026-12-03T12:00:00Z",
+        packageInfo={"packageId": "pkg-bodies", "size": "Small", "weight": 1.5, "tag": "b"},
+    )
+    delivery_id = message["deliveryId"]
     assert services.handle(message).drone_id == drone.id
-    moved = {"dropoff": north_of(SEATTLE, 3).as_dict()}
-    rescheduled = {"operation": "reschedule", "deliveryId": delivery_id, **moved}
-    assert services.handle(rescheduled).reason == "rescheduled"
-    cancelled = services.handle({"operation": "cancel", "deliveryId": delivery_id})
+    moved = reschedule_message(delivery_id, dropoff=north_of(SEATTLE, 3).as_dict())
+    assert services.handle(moved).reason == "rescheduled"
+    cancelled = services.handle(cancel_message(delivery_id))
     assert cancelled.status == services.Status.CANCELLED
 
     with_bodies = [(method, resource, body) for method, resource, body in sent if body]

@@ -52,7 +52,7 @@ RESCHEDULE_FIELDS = {
 
 
 def reschedule_message(delivery_id: str, changes: dict[str, Any]) -> RescheduleMessage:
-    return {  # type: ignore[return-value]  # the keys RESCHEDULE_FIELDS maps to
+    return {
         "operation": RESCHEDULE,
         "deliveryId": delivery_id,
         **{RESCHEDULE_FIELDS[name]: _value(value) for name, value in changes.items()},

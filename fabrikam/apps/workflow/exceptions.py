@@ -10,6 +10,8 @@ class InvalidMessage(Exception):
 
 
 class RetryLater(Exception):
+    """A transient failure: the task re-schedules the message after `countdown` seconds."""
+
     def __init__(self, reason: str, countdown: float, counts: bool = True) -> None:
         super().__init__(reason)
         self.reason = reason
