@@ -133,7 +133,7 @@ def _count_saga_outcome(
     task: Any = None, args: Any = None, retval: Any = None, state: str = "", **kwargs: Any
 ) -> None:
     from fabrikam import metrics
-    from fabrikam.apps.ingestion.messages import TASK_NAME
+    from fabrikam.contract.messages import TASK_NAME
 
     if task is None or task.name != TASK_NAME:
         return

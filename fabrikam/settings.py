@@ -299,7 +299,7 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
     {
         "DeliveryStageEnum": "fabrikam.apps.deliveries.stages.DeliveryStage",
         "FlightStageEnum": "fabrikam.apps.deliveries.stages.FLIGHT_STAGE_CHOICES",
-        "ConfirmationTypeEnum": "fabrikam.apps.deliveries.stages.ConfirmationType",
+        "ConfirmationTypeEnum": "fabrikam.contract.enums.ConfirmationType",
     }
 )
 
