@@ -118,7 +118,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "DeliveryStageEnum": "fabrikam.apps.deliveries.stages.DeliveryStage",
         "FlightStageEnum": "fabrikam.apps.deliveries.stages.FLIGHT_STAGE_CHOICES",
-        "ConfirmationTypeEnum": "fabrikam.apps.deliveries.stages.ConfirmationType",
+        "ConfirmationTypeEnum": "fabrikam.contract.enums.ConfirmationType",
     },
     # Swagger UI from the image (drf-spectacular-sidecar), served by whitenoise: no CDN, and the
     # page runs under the same CSP as every other one.

@@ -11,7 +11,7 @@ from django.conf import settings
 from kombu.exceptions import ChannelError
 
 from fabrikam import metrics
-from fabrikam.apps.ingestion.messages import TASK_NAME
+from fabrikam.contract.messages import TASK_NAME
 from fabrikam.roles import Store
 
 
