@@ -8,7 +8,7 @@ import re
 import pytest
 from django.conf import settings
 
-from fabrikam.apps.ingestion.messages import TASK_NAME
+from fabrikam.contract.messages import TASK_NAME
 from tests.ingestion import broker
 from tests.ingestion.factories import DeliveryRequestFactory, RescheduleFactory
 from tests.ingestion.test_validation import assert_problem

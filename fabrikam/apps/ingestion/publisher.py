@@ -25,8 +25,8 @@ from kombu.connection import ConnectionPool
 from kombu.exceptions import KombuError, LimitExceeded
 
 from fabrikam import broker
-from fabrikam.apps.ingestion.messages import TASK_NAME
 from fabrikam.celery import app
+from fabrikam.contract.messages import TASK_NAME
 from fabrikam.problems import ServiceUnavailable
 
 logger = logging.getLogger(__name__)

@@ -23,6 +23,8 @@ from typing import Any
 from django.conf import settings
 from django_redis import get_redis_connection
 
+from fabrikam.apps.workflow.exceptions import Busy
+
 VERSION = "v1"
 STATE_TTL_SECONDS = 30 * 24 * 3600
 
@@ -90,14 +92,6 @@ def increment(delivery_id: str, field: str) -> int:
     pipe.hincrby(key, field, 1)
     pipe.expire(key, STATE_TTL_SECONDS)
     return int(pipe.execute()[0])
-
-
-class Busy(Exception):
-    """Another worker holds this delivery's lock, for `retry_in` more seconds at most."""
-
-    def __init__(self, delivery_id: str, retry_in: float) -> None:
-        super().__init__(delivery_id)
-        self.retry_in = retry_in
 
 
 @dataclass

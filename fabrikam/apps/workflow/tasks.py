@@ -11,9 +11,10 @@ from celery.exceptions import Reject, Retry
 from django.conf import settings
 from redis.exceptions import RedisError
 
-from fabrikam.apps.ingestion.messages import TASK_NAME
 from fabrikam.apps.workflow import deadletters, services
-from fabrikam.apps.workflow.messages import InvalidMessage, validate
+from fabrikam.apps.workflow.exceptions import InvalidMessage
+from fabrikam.apps.workflow.messages import validate
+from fabrikam.contract.messages import TASK_NAME
 
 logger = logging.getLogger(__name__)
 
