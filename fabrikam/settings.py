@@ -199,7 +199,9 @@ WORKFLOW_RETRY_BASE_DELAY = env.number("WORKFLOW_RETRY_BASE_DELAY", 2.0)
 WORKFLOW_RETRY_MAX_DELAY = env.number("WORKFLOW_RETRY_MAX_DELAY", 60.0)
 WORKFLOW_NO_DRONE_DEADLINE_SECONDS = env.number("WORKFLOW_NO_DRONE_DEADLINE_SECONDS", 900.0)
 WORKFLOW_TASK_TIME_LIMIT = env.integer("WORKFLOW_TASK_TIME_LIMIT", 180)
-WORKFLOW_LOCK_SECONDS = env.number("WORKFLOW_LOCK_SECONDS", WORKFLOW_TASK_TIME_LIMIT + 10)
+# A delivery's lock lives this long and its worker renews it every third of it while it works:
+# a crashed worker's deliveries are free again within this time (README "Recovery").
+WORKFLOW_LOCK_SECONDS = env.number("WORKFLOW_LOCK_SECONDS", 15.0)
 CELERY_TASK_TIME_LIMIT = WORKFLOW_TASK_TIME_LIMIT
 CELERY_TASK_SOFT_TIME_LIMIT = max(1, WORKFLOW_TASK_TIME_LIMIT - 15)
 # Redis broker: a message left unacknowledged this long is handed out again — how a crashed worker's
