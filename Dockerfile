@@ -32,7 +32,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PORT=8000 \
     GUNICORN_WORKERS=2 \
     GUNICORN_THREADS=4 \
-    GUNICORN_TIMEOUT=30
+    GUNICORN_TIMEOUT=30 \
+    DJANGO_SETTINGS_MODULE=fabrikam.settings.production
 
 RUN groupadd --system --gid 10001 fabrikam \
     && useradd --system --uid 10001 --gid 10001 --no-create-home \
@@ -43,8 +44,11 @@ COPY --from=build /opt/venv /opt/venv
 # Code stays owned by root: the app user can read it but not change it.
 COPY . /app
 
-# collectstatic needs settings to load, not real secrets: a throwaway key for this RUN only.
-RUN SECRET_KEY=build-only FABRIKAM_ROLE=all python manage.py collectstatic --noinput
+# collectstatic needs the production settings to load, not real secrets: a throwaway secret key
+# and signing key, and a data directory removed again, for this RUN only.
+RUN SECRET_KEY=build-only AUTH_SIGNING_KEY=build-only FABRIKAM_DATA_DIR=/tmp/build \
+    FABRIKAM_ROLE=all python manage.py collectstatic --noinput \
+    && rm -rf /tmp/build
 
 USER 10001:10001
 EXPOSE 8000

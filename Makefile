@@ -7,8 +7,8 @@ INSTALLED := $(VENV)/.installed
 DEMO_DRONES ?= 25
 DEMO_AREA ?= 47.6062,-122.3321,8
 
-# `make run` is a local demo: DEBUG on (no SECRET_KEY needed), 60x flight speed.
-run: export DEBUG ?= true
+# `make run` is a local demo: manage.py's local settings (DEBUG on, no SECRET_KEY needed) for every
+# process it starts, and 60x flight speed.
 run: export FLIGHT_TIME_SCALE ?= 60
 
 .PHONY: run test test-chaos soak install lint format bench bench-micro clean

@@ -6,7 +6,9 @@ import sys
 
 
 def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fabrikam.settings")
+    # A checkout: DEBUG on by default, no secrets needed. The image sets DJANGO_SETTINGS_MODULE
+    # to the production settings (Dockerfile), and so does the Helm chart.
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fabrikam.settings.local")
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

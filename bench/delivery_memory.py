@@ -103,7 +103,7 @@ class Bench:
             FlightUpdate,
             Owner,
         )
-        from fabrikam.apps.deliveries.stages import ConfirmationType, DeliveryStage
+        from fabrikam.contract.enums import ConfirmationType, DeliveryStage
 
         rng = self.rng
         start = self.now + timedelta(days=rng.randrange(MONTHS * 30), minutes=rng.randrange(600))

@@ -52,8 +52,9 @@ def run() -> None:
     from django.conf import settings
     from rest_framework.test import APIClient
 
-    from fabrikam.apps.ingestion import messages, publisher
+    from fabrikam.apps.ingestion import publisher
     from fabrikam.celery import app
+    from fabrikam.contract.messages import TASK_NAME
     from tests.ingestion import broker
     from tests.ingestion.factories import DeliveryRequestFactory
     from tests.support import auth
@@ -67,7 +68,7 @@ def run() -> None:
     queue = settings.DELIVERY_REQUESTS_QUEUE
 
     def bare(i: int) -> None:
-        app.send_task(messages.TASK_NAME, args=[message], task_id=f"bench-{i}", queue=queue)
+        app.send_task(TASK_NAME, args=[message], task_id=f"bench-{i}", queue=queue)
 
     def post(i: int, key: str | None = None) -> None:
         headers = {"Idempotency-Key": key} if key else {}

@@ -1,6 +1,6 @@
 """Which message broker a `CELERY_BROKER_URL` names, and how Celery must talk to each.
 
-Read by settings.py only (no Django here). Three brokers are supported:
+Read by fabrikam/settings/messaging.py only (no Django here). Three brokers are supported:
 
 - Redis (`redis://`, `rediss://`, `redis+socket://`): the embedded default. A publish is accepted
   when Redis answers the LPUSH.

@@ -1,6 +1,10 @@
 """The Celery application shared by the ingestion publisher, the workflow worker and beat, and the
 signals that give the worker and beat what every HTTP role has: logging in the project's format,
-telemetry, health probes and /metrics on a small listener (PROBE_PORT)."""
+telemetry, health probes and /metrics on a small listener (PROBE_PORT).
+
+Nothing this module imports imports it back: the readiness checks and gauges that need the app
+(the broker's check below, the workflow's queue depths) are registered by the apps that own them.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from typing import Any
 
 from celery import Celery, bootsteps, signals
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fabrikam.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fabrikam.settings.production")
 
 app = Celery("fabrikam")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -51,6 +55,15 @@ def _start_probes(role: str, consuming: Any = None) -> Any:
     return state
 
 
+def broker_answers() -> None:
+    """The broker's readiness check (registered by the common app): a connection within
+    HEALTH_CHECK_TIMEOUT, made the way the publisher and the worker make theirs."""
+    from django.conf import settings
+
+    with app.connection_for_write() as connection:
+        connection.ensure_connection(max_retries=1, timeout=settings.HEALTH_CHECK_TIMEOUT)
+
+
 def is_consuming(consumer: Any, queue: str) -> bool:
     """The worker's consumer is running, connected and subscribed to `queue` (False while it
     reconnects to a lost broker or shuts down)."""
@@ -65,19 +78,17 @@ def is_consuming(consumer: Any, queue: str) -> bool:
     )
 
 
-def _consumed_queue() -> str:
-    """The queue this worker exists to consume: flight ticks for the scheduler (a worker with
-    beat embedded), delivery requests otherwise."""
-    from django.conf import settings
-
-    if settings.FABRIKAM_ROLE == "scheduler":
-        return settings.FLIGHT_QUEUE
-    return settings.CELERY_TASK_DEFAULT_QUEUE
+def _consumed_queues(consumer: Any) -> list[str]:
+    """The queues this worker was started to consume: its role's, from the role map, put on its
+    command line by fabrikam/processes.py (`--queues`)."""
+    return list(consumer.app.amqp.queues.consume_from)
 
 
 def _consuming() -> bool:
     consumer = _worker.get("consumer")
-    return consumer is not None and is_consuming(consumer, _consumed_queue())
+    return consumer is not None and all(
+        is_consuming(consumer, queue) for queue in _consumed_queues(consumer)
+    )
 
 
 @signals.worker_init.connect
@@ -126,18 +137,3 @@ def _beat_init(sender: Any = None, **kwargs: Any) -> None:
     state = _start_probes("scheduler")
     if state is not None:
         state.started.set()
-
-
-@signals.task_postrun.connect
-def _count_saga_outcome(
-    task: Any = None, args: Any = None, retval: Any = None, state: str = "", **kwargs: Any
-) -> None:
-    from fabrikam import metrics
-    from fabrikam.apps.ingestion.messages import TASK_NAME
-
-    if task is None or task.name != TASK_NAME:
-        return
-    message = args[0] if args else None
-    operation = message.get("operation") if isinstance(message, dict) else None
-    outcome = {"SUCCESS": retval, "RETRY": "retried"}.get(state, "failed")
-    metrics.record_saga_outcome(operation, outcome)

@@ -1,7 +1,7 @@
 """Typed readers for configuration from the environment (12-factor).
 
 Every variable may instead be given as `<NAME>_FILE`, a path whose content is the value: that is how
-the Key Vault CSI driver mounts secrets in AKS. Only settings.py calls these.
+the Key Vault CSI driver mounts secrets in AKS. Only fabrikam/settings/ calls these.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import os
 import resource
 from typing import Any
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fabrikam.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fabrikam.settings.production")
 
 from django.conf import settings
 

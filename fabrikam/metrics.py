@@ -8,19 +8,21 @@ file in PROMETHEUS_MULTIPROC_DIR and the process that answers the scrape sums th
 Prometheus exporter would instead answer with whichever worker the scrape landed on.
 
 Gauges that describe shared state (queue depth, drones by status) are read when asked: at scrape
-time for Prometheus, at export time for OTel.
+time for Prometheus, at export time for OTel. Each is registered (`register_gauge`) by the context
+that owns what it counts, from its app's ready(); this module imports no context.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError
-from kombu.exceptions import ChannelError, KombuError
+from kombu.exceptions import KombuError
 from opentelemetry import metrics as otel
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -99,58 +101,34 @@ def record_saga_outcome(operation: Any, outcome: Any) -> None:
     _saga_outcomes_otel.add(1, labels)
 
 
-# --- gauges read on demand ---
-def queue_depths() -> dict[str, int]:
-    """Messages waiting in the delivery-requests and dead-letter queues, as the broker tells it
-    (Redis: the list lengths; AMQP: a passive declare's message_count). A broker that cannot say
-    (or cannot be reached) is left out."""
-    from fabrikam.celery import app
-
-    depths: dict[str, int] = {}
-    with app.connection_for_read() as connection:
-        connection.ensure_connection(max_retries=1, timeout=settings.HEALTH_CHECK_TIMEOUT)
-        for queue in (
-            settings.DELIVERY_REQUESTS_QUEUE,
-            settings.DELIVERY_REQUESTS_DEADLETTER_QUEUE,
-        ):
-            channel = connection.channel()
-            try:
-                depths[queue] = channel.queue_declare(queue=queue, passive=True).message_count
-            except ChannelError as exc:
-                if not _not_found(exc):
-                    raise
-                depths[queue] = 0  # not declared yet (AMQP), or no message ever (Redis: no key)
-            finally:
-                channel.close()
-    return depths
+# --- gauges read on demand, registered by the contexts that own what they count ---
+@dataclass(frozen=True)
+class Gauge:
+    name: str  # fabrikam.<name> in OTel, fabrikam_<name with _ for .> in Prometheus
+    label: str  # the one label of its samples: reader() maps its values to counts
+    description: str
+    reader: Callable[[], dict[str, int]]
+    store: Store  # what it reads: shown by the roles that have that store (fabrikam/roles.py)
 
 
-def _not_found(error: ChannelError) -> bool:
-    # py-amqp sets `code`; kombu's virtual transports (Redis) give the reply code as a string
-    return error.code == 404 or str(getattr(error, "reply_code", "")) == "404"
+GAUGES: dict[str, Gauge] = {}
+# (role, MeterProvider) this process exports to: a gauge registered after telemetry was set up
+# (a gunicorn worker configures it before it loads Django and the apps) still reaches it.
+_exporting: list[tuple[str, Any]] = []
 
 
-def drones_by_status() -> dict[str, int]:
-    from django.db import close_old_connections
-
-    from fabrikam.apps.dronescheduler.selectors import drones_by_status as count
-
-    try:
-        return count()
-    finally:
-        close_old_connections()
+def register_gauge(gauge: Gauge) -> None:
+    """Called from the owning app's ready()."""
+    GAUGES[gauge.name] = gauge
+    for role, meter_provider in _exporting:
+        if gauge.store in roles.stores(role):
+            _observe(meter_provider, gauge.name)
 
 
-def _gauges(role: str) -> list[tuple[str, str, str, Callable[[], dict[str, int]]]]:
-    """(name, label, description, reader) of the gauges this role can read: only the stores
-    it owns (see fabrikam/roles.py)."""
+def _gauges(role: str) -> list[Gauge]:
+    """The gauges this role can read: only the stores it owns (see fabrikam/roles.py)."""
     stores = roles.stores(role)
-    gauges = []
-    if Store.BROKER in stores:
-        gauges.append(("queue.messages", "queue", "Messages waiting in a queue.", queue_depths))
-    if Store.DATABASE in stores:
-        gauges.append(("drones", "status", "Drones in the fleet by status.", drones_by_status))
-    return gauges
+    return [gauge for gauge in GAUGES.values() if gauge.store in stores]
 
 
 def _read(name: str, reader: Callable[[], dict[str, int]]) -> dict[str, int]:
@@ -173,10 +151,10 @@ class _LiveGauges:
         return []  # so that registering does not read the stores once more
 
     def collect(self) -> Iterator[Metric]:
-        for name, label, description, reader in _gauges(self.role):
-            prometheus_name = f"fabrikam_{name.replace('.', '_')}"
-            family = GaugeMetricFamily(prometheus_name, description, labels=[label])
-            for key, value in sorted(_read(name, reader).items()):
+        for gauge in _gauges(self.role):
+            prometheus_name = f"fabrikam_{gauge.name.replace('.', '_')}"
+            family = GaugeMetricFamily(prometheus_name, gauge.description, labels=[gauge.label])
+            for key, value in sorted(_read(gauge.name, gauge.reader).items()):
                 family.add_metric([key], value)
             yield family
 
@@ -203,16 +181,25 @@ def exposition(role: str) -> tuple[bytes, str]:
 
 
 def register_observable_gauges(role: str, meter_provider: Any) -> None:
-    """The same gauges for OTel, read on each export (only when a metrics exporter is set)."""
+    """The same gauges for OTel, read on each export (only when a metrics exporter is set): those
+    registered so far, and any registered later."""
+    _exporting.append((role, meter_provider))
+    for gauge in _gauges(role):
+        _observe(meter_provider, gauge.name)
+
+
+def _observe(meter_provider: Any, name: str) -> None:
+    gauge = GAUGES[name]
+
+    def observe(options: Any) -> list[otel.Observation]:
+        current = GAUGES[name]  # looked up on each export, as the scrape does
+        return [
+            otel.Observation(value, {current.label: key})
+            for key, value in _read(name, current.reader).items()
+        ]
+
     meter = meter_provider.get_meter("fabrikam")
-    for name, label, description, reader in _gauges(role):
-
-        def observe(options: Any, name: str = name, label: str = label, reader: Any = reader):
-            return [
-                otel.Observation(value, {label: key}) for key, value in _read(name, reader).items()
-            ]
-
-        meter.create_observable_gauge(f"fabrikam.{name}", [observe], description=description)
+    meter.create_observable_gauge(f"fabrikam.{name}", [observe], description=gauge.description)
 
 
 def prepare_multiprocess_dir(name: str) -> Path | None:

@@ -1,5 +1,6 @@
 """Command lines for each kind of process a role runs, shared by `serve` (one role, exec'd) and
-`dev` (every role as a supervised process tree)."""
+`dev` (every role as a supervised process tree). What a role runs and which queues its worker
+consumes come from the role map (fabrikam/roles.py); how each kind of process is started is here."""
 
 from __future__ import annotations
 
@@ -49,11 +50,12 @@ def _celery(*args: str) -> list[str]:
     return [sys.executable, "-m", "celery", "-A", "fabrikam", *_quiet(), *args]
 
 
-def celery_worker() -> list[str]:
+def celery_worker(role: str = "workflow") -> list[str]:
+    """A worker role: consumes its queues with the pool WORKFLOW_POOL/CONCURRENCY say."""
     return _celery(
         "worker",
         "--queues",
-        settings.CELERY_TASK_DEFAULT_QUEUE,
+        ",".join(roles.queues(role)),
         "--concurrency",
         str(settings.CELERY_WORKER_CONCURRENCY),
         "--prefetch-multiplier",
@@ -65,16 +67,17 @@ def celery_worker() -> list[str]:
     )
 
 
-def celery_beat() -> list[str]:
-    """The `scheduler` role: Celery beat embedded in a one-process worker that consumes the flight
-    queue, so the ticks beat sends are run by the role that owns the drone database."""
+def celery_beat(role: str = "scheduler") -> list[str]:
+    """A beat role (`scheduler`): Celery beat embedded in a one-process worker that consumes the
+    role's queues (the flight ticks beat sends), so they are run by the role that owns the drone
+    database."""
     return _celery(
         "worker",
         "--beat",
         "--schedule",
         str(settings.DATA_DIR / "celerybeat-schedule"),
         "--queues",
-        settings.FLIGHT_QUEUE,
+        ",".join(roles.queues(role)),
         "--pool",
         "solo",
         "--loglevel",
@@ -82,14 +85,14 @@ def celery_beat() -> list[str]:
         "--without-gossip",
         "--without-mingle",
         "--hostname",
-        "scheduler@%h",
+        f"{role}@%h",
     )
 
 
 def command_for(role: str, host: str, port: int) -> list[str]:
     process = roles.get(role).process
     if process is Process.WORKER:
-        return celery_worker()
+        return celery_worker(role)
     if process is Process.BEAT:
-        return celery_beat()
+        return celery_beat(role)
     return gunicorn(host, port, settings.GUNICORN_WORKERS)

@@ -1,8 +1,9 @@
 """The one place that says what each role serves.
 
 A role is what one process (one Deployment in the Helm chart) does: the HTTP routes it mounts,
-whether it runs a Celery worker or beat, and the stores its readiness probe checks. Settings, URLs,
-health checks, the `serve`/`dev` commands and the chart all read from here.
+whether it runs a Celery worker or beat and the queues that worker consumes, and the stores its
+readiness probe checks (and whose gauges its /metrics shows). Settings, URLs, health checks,
+metrics, the `serve`/`dev` commands (fabrikam/processes.py) and the chart all read from here.
 """
 
 from __future__ import annotations
@@ -20,6 +21,14 @@ class Store(StrEnum):
     BROKER = "broker"  # the deliveryrequests queue
 
 
+class Queue(StrEnum):
+    """A Celery queue a worker role consumes. Its name is configurable, so the value is the setting
+    that holds it (see `queues`)."""
+
+    DELIVERY_REQUESTS = "DELIVERY_REQUESTS_QUEUE"  # delivery, cancel and reschedule messages
+    FLIGHTS = "FLIGHT_QUEUE"  # the flight simulation's ticks, sent by beat
+
+
 class Process(StrEnum):
     HTTP = "http"  # gunicorn
     WORKER = "worker"  # Celery worker consuming the delivery-request queue
@@ -32,6 +41,7 @@ class Role:
     process: Process
     url_modules: tuple[str, ...] = ()
     stores: frozenset[Store] = field(default_factory=frozenset)
+    queues: tuple[Queue, ...] = ()  # what its Celery worker consumes
     public: bool = False  # reachable from the internet through the ingress
 
 
@@ -71,8 +81,20 @@ ROLES: dict[str, Role] = {
             frozenset({Store.DATABASE, Store.PACKAGES_DATABASE, Store.REDIS}),
             public=True,
         ),
-        Role("workflow", Process.WORKER, (), frozenset({Store.REDIS, Store.BROKER})),
-        Role("scheduler", Process.BEAT, (), frozenset({Store.DATABASE, Store.BROKER})),
+        Role(
+            "workflow",
+            Process.WORKER,
+            (),
+            frozenset({Store.REDIS, Store.BROKER}),
+            queues=(Queue.DELIVERY_REQUESTS,),
+        ),
+        Role(
+            "scheduler",
+            Process.BEAT,
+            (),
+            frozenset({Store.DATABASE, Store.BROKER}),
+            queues=(Queue.FLIGHTS,),
+        ),
     )
 }
 
@@ -107,6 +129,18 @@ def stores(role: str) -> frozenset[Store]:
     if role == ALL:
         return frozenset().union(*(r.stores for r in ROLES.values()))
     return get(role).stores
+
+
+def queues(role: str) -> tuple[str, ...]:
+    """Names of the queues `role`'s worker consumes, from settings; `all` consumes every role's."""
+    from django.conf import settings
+
+    members = (
+        tuple(dict.fromkeys(q for r in ROLES.values() for q in r.queues))
+        if role == ALL
+        else get(role).queues
+    )
+    return tuple(getattr(settings, queue.value) for queue in members)
 
 
 def get(role: str) -> Role:

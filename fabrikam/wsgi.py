@@ -2,7 +2,7 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fabrikam.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fabrikam.settings.production")
 django_application = get_wsgi_application()
 
 from fabrikam.ascii_paths import AsciiPaths  # noqa: E402 - needs the settings

@@ -75,6 +75,16 @@ def test_summaries_of_another_business_are_403(acme, redis_store):
         assert acme.get(path.replace("globex", "acme")).status_code == 200, path
 
 
+def test_a_summary_owner_named_by_the_path_is_checked_before_the_query(acme, redis_store):
+    """The package summary's path names the owner: another's is a 403 whatever the query. The
+    others name it in the query, which is read, and refused, first."""
+    assert acme.get("/api/packages/summary/globex?month=13").status_code == 403
+    for path in ("/api/deliveries/summary", "/api/dronedeliveries/utilization"):
+        response = acme.get(path, {"ownerId": "globex", "year": 2026, "month": 13})
+        assert response.status_code == 400, path
+        assert "month" in response.json()["errors"]
+
+
 def test_packages_of_another_business_are_hidden(acme, globex):
     PackageFactory(package_id="pkg-acme", owner_id="acme")
     assert acme.get("/api/packages/pkg-acme").json()["ownerId"] == "acme"

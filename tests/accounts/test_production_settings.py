@@ -13,6 +13,7 @@ from tests.support.live import ROOT
 # A production configuration written out by hand, so this runs without helm. The chart's own,
 # rendered, is checked the same way in tests/deploy/test_chart_security.py.
 PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "fabrikam.settings.production",  # manage.py's default is local
     "FABRIKAM_ROLE": "delivery",
     "ALLOWED_HOSTS": "fabrikam.example.com",
     "TRUST_X_FORWARDED_PROTO": "true",

@@ -8,7 +8,7 @@ def test_the_banner_shows_the_demo_admin_login(settings, tmp_path):
     banner = Command().banner("http://127.0.0.1:8000")
     assert "  admin      http://127.0.0.1:8000/admin/  (login: admin / s3cret-demo)" in banner
     assert "  API docs   http://127.0.0.1:8000/api/docs/" in banner
-    token = "  token      DEBUG=true .venv/bin/python manage.py issue_token --owner contoso"
+    token = "  token      .venv/bin/python manage.py issue_token --owner contoso"
     assert token in banner
     assert "  tracking   http://127.0.0.1:8000/track/<deliveryId>" in banner
 

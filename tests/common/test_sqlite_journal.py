@@ -22,7 +22,7 @@ def test_every_sqlite_connection_uses_wal_and_normal_sync(tmp_path):
         cwd=ROOT,
         env={
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "fabrikam.settings",
+            "DJANGO_SETTINGS_MODULE": "fabrikam.settings.production",
             "DEBUG": "true",
             "FABRIKAM_DATA_DIR": str(tmp_path),
             "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",

@@ -426,7 +426,7 @@ def test_the_scaled_queue_is_the_one_bicep_creates_and_the_workflow_consumes():
     queue = values("prod")["roles"]["workflow"]["keda"]["queueName"]
     assert queue == params(read(MODULES / "servicebus.bicep"))["queueName"].strip("'")
     # the chart sets no DELIVERY_REQUESTS_QUEUE: the workflow consumes the settings' default
-    settings = (ROOT / "fabrikam" / "settings.py").read_text()
+    settings = (ROOT / "fabrikam" / "settings" / "messaging.py").read_text()
     default = re.search(r'env\.string\("DELIVERY_REQUESTS_QUEUE", "([^"]+)"\)', settings)
     assert default
     assert default[1] == queue

@@ -26,7 +26,7 @@ def test_a_meaningless_setting_stops_the_process_and_names_the_variable(name, va
         cwd=ROOT,
         env={
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "fabrikam.settings",
+            "DJANGO_SETTINGS_MODULE": "fabrikam.settings.production",
             "DEBUG": "true",
             "FABRIKAM_DATA_DIR": str(tmp_path),
             name: value,

@@ -95,7 +95,7 @@ print(json.dumps({
     "worker_queue": app.conf.task_default_queue,
 }))
 """
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "fabrikam.settings", **extra_env}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "fabrikam.settings.production", **extra_env}
     env.pop("CELERY_BROKER_URL", None)
     env.pop("SERVICE_BUS_CONNECTION_STRING", None)
     env.update({"CELERY_BROKER_URL": broker_url} if broker_url else {})
@@ -169,7 +169,7 @@ print(json.dumps(sent))
 """
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "fabrikam.settings",
+        "DJANGO_SETTINGS_MODULE": "fabrikam.settings.production",
         "CELERY_BROKER_URL": broker_url,
     }
     env.pop("SERVICE_BUS_CONNECTION_STRING", None)

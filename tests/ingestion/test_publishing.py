@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from fabrikam.apps.ingestion.messages import TASK_NAME
+from fabrikam.contract.messages import TASK_NAME
 from tests.ingestion import broker
 from tests.ingestion.factories import DeliveryRequestFactory, RescheduleFactory
 from tests.ingestion.test_validation import assert_problem

@@ -21,14 +21,14 @@ OTEL_VARIABLES = (
     "LOG_FORMAT",
 )
 READ = (
-    "import json; from fabrikam import settings as s; "
+    "import json; from fabrikam.settings import production as s; "
     "print(json.dumps([s.OTEL_TRACES_EXPORTER, s.OTEL_METRICS_EXPORTER, s.LOG_FORMAT]))"
 )
 
 
 def settings_with(**variables: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in OTEL_VARIABLES}
-    env.update(DJANGO_SETTINGS_MODULE="fabrikam.settings", **variables)
+    env.update(DJANGO_SETTINGS_MODULE="fabrikam.settings.production", **variables)
     return subprocess.run(
         [sys.executable, "-c", READ], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )

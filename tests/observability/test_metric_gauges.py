@@ -3,6 +3,8 @@ can read is exported, and a gauge that cannot be read because of a bug is an err
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from celery import Celery
 from django.conf import settings
@@ -11,6 +13,12 @@ from fabrikam import metrics
 from tests.support.prometheus import sample
 
 pytestmark = [pytest.mark.redis]
+
+
+def with_reader(monkeypatch, name, reader) -> None:
+    """The registered gauge `name`, reading with `reader` for this test."""
+    gauge = dataclasses.replace(metrics.GAUGES[name], reader=reader)
+    monkeypatch.setitem(metrics.GAUGES, name, gauge)
 
 
 def test_the_workflow_exports_the_depth_of_the_request_and_dead_letter_queues(settings, queue):
@@ -34,7 +42,7 @@ def test_a_broker_that_cannot_answer_leaves_the_gauge_out(monkeypatch):
     def unreachable() -> dict[str, int]:
         raise ConnectionRefusedError("broker down")
 
-    monkeypatch.setattr(metrics, "queue_depths", unreachable)
+    with_reader(monkeypatch, "queue.messages", unreachable)
 
     text = metrics.exposition("workflow")[0].decode()
 
@@ -45,7 +53,7 @@ def test_a_gauge_that_fails_for_another_reason_is_an_error_not_a_gap(monkeypatch
     def broken() -> dict[str, int]:
         return {"q": settings.NO_SUCH_SETTING}
 
-    monkeypatch.setattr(metrics, "queue_depths", broken)
+    with_reader(monkeypatch, "queue.messages", broken)
 
     with pytest.raises(AttributeError, match="NO_SUCH_SETTING"):
         metrics.exposition("workflow")

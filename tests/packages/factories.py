@@ -3,7 +3,8 @@ from __future__ import annotations
 import factory
 from django.conf import settings
 
-from fabrikam.apps.packages.models import DeliveryState, Package, PackageSize
+from fabrikam.apps.packages.models import Package
+from fabrikam.contract.packages import DeliveryState, PackageSize
 
 
 class PackageFactory(factory.django.DjangoModelFactory):

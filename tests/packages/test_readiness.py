@@ -34,7 +34,7 @@ def test_the_package_role_reports_a_mongodb_that_does_not_answer():
         cwd=ROOT,
         env={
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "fabrikam.settings",
+            "DJANGO_SETTINGS_MODULE": "fabrikam.settings.production",
             "DEBUG": "true",
             "MONGODB_URI": f"mongodb://127.0.0.1:{free_port()}/fabrikam",  # nothing listens
             "MONGODB_TIMEOUT": "0.3",

@@ -16,7 +16,7 @@ DOCUMENTDB_URI = (
 
 
 def packages_settings(**env: str) -> dict:
-    """The packages alias and routing as settings.py builds them from `env`."""
+    """The packages alias and routing as the settings build them from `env`."""
     script = (
         "import json; from django.conf import settings; "
         "print(json.dumps({'db': settings.DATABASES['packages'], "
@@ -27,7 +27,13 @@ def packages_settings(**env: str) -> dict:
     result = subprocess.run(
         [sys.executable, "-c", script],
         cwd=ROOT,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "fabrikam.settings", "DEBUG": "true", **env},
+        env={
+            **clean,
+            # The test settings: the stores' own, plus the test database's mirror.
+            "DJANGO_SETTINGS_MODULE": "fabrikam.settings.test",
+            "DEBUG": "true",
+            **env,
+        },
         capture_output=True,
         text=True,
         timeout=60,

@@ -84,8 +84,8 @@ def publish_raw(saga, body: bytes | dict, content_type: str = "application/json"
 
 
 def test_poison_messages_land_in_the_dead_letter_queue_with_their_reason(saga):
-    from fabrikam.apps.ingestion.messages import TASK_NAME
     from fabrikam.celery import app
+    from fabrikam.contract.messages import TASK_NAME
 
     saga.start_worker()
     with app.connection_for_write(saga.env["CELERY_BROKER_URL"]) as connection:
@@ -211,8 +211,8 @@ def test_retries_exhausted_dead_letters_and_a_replay_completes_once_the_service_
 
 
 def send_message(saga, message: dict, task_id: str) -> None:
-    from fabrikam.apps.ingestion.messages import TASK_NAME
     from fabrikam.celery import app
+    from fabrikam.contract.messages import TASK_NAME
 
     with app.connection_for_write(saga.env["CELERY_BROKER_URL"]) as connection:
         app.send_task(

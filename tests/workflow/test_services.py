@@ -10,7 +10,8 @@ import time
 import pytest
 
 from fabrikam.apps.workflow import repository, services
-from fabrikam.apps.workflow.services import RetryLater, Status
+from fabrikam.apps.workflow.exceptions import LockLost, RetryLater
+from fabrikam.apps.workflow.services import Status
 from fabrikam.apps.workflow.tasks import handle_delivery_request
 from tests.workflow.factories import DeliveryMessageFactory, cancel_message, reschedule_message
 from tests.workflow.fakes import FakeServices, refused, shed, transient
@@ -655,7 +656,7 @@ def test_a_lapsed_lock_refuses_its_holders_writes(redis_store):
         repository._redis().delete(repository._key("lock", "d-lapsed"))
         with repository.locked("d-lapsed", 5):  # the new owner
             repository.update("d-lapsed", status=Status.COMPLETED)
-        with pytest.raises(repository.LockLost):
+        with pytest.raises(LockLost):
             repository.update("d-lapsed", status=Status.COMPENSATING)
 
     assert repository.load("d-lapsed")["status"] == Status.COMPLETED

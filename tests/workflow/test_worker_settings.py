@@ -22,7 +22,7 @@ def settings_in_child(tmp_path, **env: str) -> subprocess.CompletedProcess[str]:
         cwd=ROOT,
         env={
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "fabrikam.settings",
+            "DJANGO_SETTINGS_MODULE": "fabrikam.settings.production",
             "DEBUG": "true",
             "FABRIKAM_DATA_DIR": str(tmp_path),
             **env,

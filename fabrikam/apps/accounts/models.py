@@ -7,18 +7,17 @@ application (client) id of its Entra app registration, or the id `issue_token` s
 
 from __future__ import annotations
 
-from django.core.validators import RegexValidator
 from django.db import models
 
-ID_RULE = RegexValidator(r"^[A-Za-z0-9_.\-]{1,128}$", "Use 1-128 letters, digits, '.', '_' or '-'.")
+from fabrikam.contract.ids import ID_MAX_LENGTH, ID_VALIDATOR
 
 
 class Business(models.Model):
     owner_id = models.CharField(
         "owner id",
         primary_key=True,
-        max_length=128,
-        validators=[ID_RULE],
+        max_length=ID_MAX_LENGTH,
+        validators=[ID_VALIDATOR],
         help_text="This business's ownerId in delivery requests; it cannot change.",
     )
     name = models.CharField(max_length=200)

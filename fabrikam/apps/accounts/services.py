@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from fabrikam.apps.accounts.models import ID_RULE, ApiClient, Business
+from fabrikam.apps.accounts.models import ApiClient, Business
+from fabrikam.contract.ids import ID_VALIDATOR
 
 
 @transaction.atomic
@@ -14,7 +15,7 @@ def ensure_local_client(owner_id: str, client_id: str | None = None) -> ApiClien
     business `owner_id`, both created if missing. An existing client of another business is an
     error: a token must not move a client from one business to another."""
     try:
-        ID_RULE(owner_id)
+        ID_VALIDATOR(owner_id)
     except ValidationError as exc:
         raise ValueError(f"--owner {owner_id!r}: {' '.join(exc.messages)}") from None
     business, _ = Business.objects.get_or_create(owner_id=owner_id, defaults={"name": owner_id})

@@ -1,10 +1,12 @@
 """Path converters shared by every API's URLs (registered in CommonConfig.ready)."""
 
+from fabrikam.contract.ids import ID_REGEX
+
 
 class IdConverter:
-    """Resource ids: 1-128 letters, digits, '.', '_' or '-' (no slashes, no spaces)."""
+    """Resource ids (the contract's id rule): no slashes, no spaces."""
 
-    regex = r"[A-Za-z0-9_.\-]{1,128}"
+    regex = ID_REGEX
 
     def to_python(self, value: str) -> str:
         return value

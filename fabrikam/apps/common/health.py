@@ -5,6 +5,10 @@ The checks run side by side and the answer comes within HEALTH_CHECK_TIMEOUT eve
 hangs (a black-holed connection can block for minutes): the store is then reported as timed out.
 A check still hanging from an earlier probe is waited on again rather than started twice, so a
 dead store holds at most one thread per check.
+
+Each store's check is registered by the code that owns the store, when its app is ready: the
+common app registers the shared ones (the default database, Redis, the broker), the packages app
+its own database. A store of the role with no check registered is reported, never passed over.
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ from fabrikam import roles
 from fabrikam.roles import Store
 
 
-def _database(alias: str) -> Callable[[], None]:
+def database(alias: str) -> Callable[[], None]:
+    """A check that the database `alias` answers."""
+
     def check() -> None:
         connection = connections[alias]  # this checker thread's own connection
         try:
@@ -37,23 +43,24 @@ def _database(alias: str) -> Callable[[], None]:
     return check
 
 
-def _redis() -> None:
+def redis() -> None:
     get_redis_connection("default").ping()
 
 
-def _broker() -> None:
-    from fabrikam.celery import app
-
-    with app.connection_for_write() as connection:
-        connection.ensure_connection(max_retries=1, timeout=settings.HEALTH_CHECK_TIMEOUT)
+CHECKS: dict[Store, Callable[[], None]] = {}
 
 
-CHECKS: dict[Store, Callable[[], None]] = {
-    Store.DATABASE: _database("default"),
-    Store.PACKAGES_DATABASE: _database(settings.PACKAGES_DB_ALIAS),
-    Store.REDIS: _redis,
-    Store.BROKER: _broker,
-}
+def register(store: Store, check: Callable[[], None]) -> None:
+    """`check` raises when `store` does not answer; called from the owning app's ready()."""
+    CHECKS[store] = check
+
+
+def _unregistered(store: Store) -> Callable[[], None]:
+    def check() -> None:
+        raise LookupError(f"no readiness check is registered for {store.value}")
+
+    return check
+
 
 _executor = ThreadPoolExecutor(max_workers=len(Store), thread_name_prefix="readiness")
 _running: dict[Store, Future[None]] = {}
@@ -64,7 +71,8 @@ def _start(store: Store) -> Future[None]:
     with _lock:
         running = _running.get(store)
         if running is None or running.done():
-            running = _running[store] = _executor.submit(CHECKS[store])
+            check = CHECKS.get(store) or _unregistered(store)
+            running = _running[store] = _executor.submit(check)
         return running
 
 

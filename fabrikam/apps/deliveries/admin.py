@@ -18,7 +18,8 @@ from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_POST
 
 from fabrikam.apps.deliveries import models, selectors, services
-from fabrikam.apps.deliveries.stages import CLOSED_STAGES, DeliveryStage
+from fabrikam.apps.deliveries.stages import CLOSED_STAGES
+from fabrikam.contract.enums import DeliveryStage
 from fabrikam.problems import DomainError
 
 PAGE_SIZE = 50

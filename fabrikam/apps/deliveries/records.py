@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from fabrikam.apps.deliveries.stages import ConfirmationType, DeliveryStage
+from fabrikam.contract.enums import ConfirmationType, DeliveryStage
 from fabrikam.geo import Location
 
 

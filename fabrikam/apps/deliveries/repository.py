@@ -53,7 +53,7 @@ from fabrikam.apps.deliveries.records import (
     TrackingEvent,
     month_of,
 )
-from fabrikam.apps.deliveries.stages import ConfirmationType, DeliveryStage
+from fabrikam.contract.enums import ConfirmationType, DeliveryStage
 from fabrikam.geo import Location
 
 VERSION = "v1"

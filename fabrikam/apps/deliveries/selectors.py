@@ -16,7 +16,7 @@ from fabrikam.apps.deliveries.records import (
     Owner,
     TrackingEvent,
 )
-from fabrikam.apps.deliveries.stages import DeliveryStage
+from fabrikam.contract.enums import DeliveryStage
 
 
 def get_delivery(delivery_id: str) -> Delivery:

@@ -1,23 +1,6 @@
-"""The contract's enums (API.md "Shared types") and which stages allow what."""
+"""Which delivery stages (the contract's `DeliveryStage`) allow what."""
 
-from django.db import models
-
-
-class DeliveryStage(models.TextChoices):
-    CREATED = "Created"
-    RESCHEDULED = "Rescheduled"
-    HEADED_TO_PICKUP = "HeadedToPickup"
-    HEADED_TO_DROPOFF = "HeadedToDropoff"
-    COMPLETED = "Completed"
-    CANCELLED = "Cancelled"
-
-
-class ConfirmationType(models.TextChoices):
-    FINGERPRINT = "FingerPrint"
-    PICTURE = "Picture"
-    VOICE = "Voice"
-    NONE = "None"
-
+from fabrikam.contract.enums import DeliveryStage
 
 # The stages the drone scheduler reports from a flight (POST .../tracking).
 FLIGHT_STAGES = (

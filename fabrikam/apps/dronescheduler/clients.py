@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 from functools import cache
-from typing import Any
 
 from django.conf import settings
 
 from fabrikam.apps.accounts import service_tokens
+from fabrikam.contract.bodies import TrackingUpdate
 from fabrikam.http import ServiceClient, policy_from_settings
 
 
@@ -27,6 +27,6 @@ def deliveries() -> ServiceClient:
     return _client(settings.SERVICE_URL_DELIVERY)
 
 
-def post_tracking(delivery_id: str, update: dict[str, Any]) -> None:
+def post_tracking(delivery_id: str, update: TrackingUpdate) -> None:
     """`POST /api/deliveries/{id}/tracking` (API.md): the flight's stage, position and ETAs."""
     deliveries().post(f"/api/deliveries/{delivery_id}/tracking", update)

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.db import models
 
+from fabrikam.contract import bodies
 from fabrikam.geo import KM_PER_MILE, Location
 
 
@@ -197,7 +198,7 @@ class TrackingUpdate(models.Model):
     def __str__(self) -> str:
         return f"{self.delivery_id} {self.stage} at {self.timestamp:%H:%M:%S}"
 
-    def as_payload(self) -> dict[str, Any]:
+    def as_payload(self) -> bodies.TrackingUpdate:
         """The body of `POST /api/deliveries/{id}/tracking` (API.md)."""
         return {
             "stage": self.stage,

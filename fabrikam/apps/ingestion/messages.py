@@ -1,4 +1,4 @@
-"""The queue message contract (API.md "Queue message"), built from validated requests."""
+"""Queue messages (the contract's `fabrikam.contract.messages`) built from validated requests."""
 
 from __future__ import annotations
 
@@ -7,12 +7,15 @@ from typing import Any
 
 from rest_framework.fields import DateTimeField
 
+from fabrikam.contract.messages import (
+    CANCEL,
+    DELIVERY,
+    RESCHEDULE,
+    CancelMessage,
+    DeliveryMessage,
+    RescheduleMessage,
+)
 from fabrikam.geo import Location
-
-DELIVERY = "delivery"
-CANCEL = "cancel"
-RESCHEDULE = "reschedule"
-OPERATIONS = (DELIVERY, CANCEL, RESCHEDULE)
 
 _iso = DateTimeField().to_representation
 
@@ -25,7 +28,7 @@ def _value(value: Any) -> Any:
     return value
 
 
-def delivery_message(delivery_id: str, request: dict[str, Any]) -> dict[str, Any]:
+def delivery_message(delivery_id: str, request: dict[str, Any]) -> DeliveryMessage:
     return {
         "operation": DELIVERY,
         "deliveryId": delivery_id,
@@ -48,7 +51,7 @@ RESCHEDULE_FIELDS = {
 }
 
 
-def reschedule_message(delivery_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+def reschedule_message(delivery_id: str, changes: dict[str, Any]) -> RescheduleMessage:
     return {
         "operation": RESCHEDULE,
         "deliveryId": delivery_id,
@@ -56,14 +59,10 @@ def reschedule_message(delivery_id: str, changes: dict[str, Any]) -> dict[str, A
     }
 
 
-def cancel_message(delivery_id: str) -> dict[str, Any]:
+def cancel_message(delivery_id: str) -> CancelMessage:
     return {"operation": CANCEL, "deliveryId": delivery_id}
 
 
 def echo(request: dict[str, Any]) -> dict[str, Any]:
     """The validated request rendered back in the contract's shape (for the 202 body)."""
     return {name: _value(value) for name, value in request.items()}
-
-
-# The Celery task the workflow worker registers under this name consumes these messages.
-TASK_NAME = "workflow.handle_delivery_request"

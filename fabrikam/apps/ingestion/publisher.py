@@ -27,8 +27,8 @@ from kombu.exceptions import KombuError, LimitExceeded
 from redis.client import Pipeline
 
 from fabrikam import broker
-from fabrikam.apps.ingestion.messages import TASK_NAME
 from fabrikam.celery import app
+from fabrikam.contract.messages import TASK_NAME
 from fabrikam.problems import ServiceUnavailable
 
 logger = logging.getLogger(__name__)

@@ -16,18 +16,17 @@ from redis.exceptions import RedisError
 
 from fabrikam.apps.accounts.principal import Principal
 from fabrikam.apps.ingestion import idempotency, messages, ownership, publisher
-from fabrikam.problems import Conflict, NotFound, ServiceUnavailable
+from fabrikam.apps.ingestion.exceptions import (
+    DeliveryBeingCancelled,
+    DeliveryRequestNotFound,
+    IdempotencyStoreUnavailable,
+)
 
 logger = logging.getLogger(__name__)
 
 
-class IdempotencyStoreUnavailable(ServiceUnavailable):
-    title = "The request could not be queued"
-    slug = "idempotency-store-unavailable"
-
-
 @contextlib.contextmanager
-def _redis() -> Iterator[None]:
+def _redis_errors_as_503() -> Iterator[None]:
     """Redis (message ids, idempotency keys) down: a 503 before anything was published."""
     try:
         yield
@@ -39,22 +38,12 @@ def _redis() -> Iterator[None]:
         ) from exc
 
 
-class DeliveryRequestNotFound(NotFound):
-    title = "Delivery not found"
-    slug = "delivery-not-found"
-
-
-class DeliveryBeingCancelled(Conflict):
-    title = "The delivery is being cancelled"
-    slug = "delivery-being-cancelled"
-
-
 def require_own_delivery(delivery_id: str, principal: Principal) -> None:
     """A business may change only the deliveries it requested. Another's, or an id never issued,
     is the same 404: existence does not leak. Admin and internal callers may change any."""
     if principal.acts_for_every_owner:
         return
-    with _redis():
+    with _redis_errors_as_503():
         owner_id = ownership.owner_of(delivery_id)
     if owner_id is None or not principal.may_act_for(owner_id):
         raise DeliveryRequestNotFound(f"You have no delivery {delivery_id}.")
@@ -75,15 +64,15 @@ def request_delivery(
     if the first attempt was not. Another client's key is another key."""
     delivery_id = new_delivery_id()
     if not idempotency_key:
-        with _redis():
+        with _redis_errors_as_503():
             message_id = _register(delivery_id, request["ownerId"])
         publisher.publish(messages.delivery_message(delivery_id, request), message_id, trace)
         return delivery_id
-    with _redis():
+    with _redis_errors_as_503():
         message_id = publisher.next_message_id(delivery_id, messages.DELIVERY)
 
     fingerprint = idempotency.fingerprint(messages.echo(request))
-    with _redis():
+    with _redis_errors_as_503():
         claim = idempotency.claim(
             idempotency.scoped_key(client_id, idempotency_key), fingerprint, delivery_id, message_id
         )
@@ -94,7 +83,7 @@ def request_delivery(
             "An earlier request with this Idempotency-Key could not be queued. Retry later.",
             retry_after=settings.BROKER_RETRY_AFTER_SECONDS,
         )
-    with _redis():
+    with _redis_errors_as_503():
         ownership.record(claim.delivery_id, request["ownerId"])
     message = messages.delivery_message(claim.delivery_id, request)
     try:
@@ -124,7 +113,7 @@ def _register(delivery_id: str, owner_id: str) -> str:
 def reschedule_delivery(delivery_id: str, changes: dict[str, Any], trace: dict[str, str]) -> None:
     """Queue new locations or times; a delivery whose cancel was accepted here is a 409 (the
     workflow could only dead-letter the reschedule)."""
-    with _redis():
+    with _redis_errors_as_503():
         if ownership.cancel_requested(delivery_id):
             raise DeliveryBeingCancelled(
                 f"Delivery {delivery_id} was cancelled; request a new delivery instead."
@@ -134,7 +123,7 @@ def reschedule_delivery(delivery_id: str, changes: dict[str, Any], trace: dict[s
 
 
 def cancel_delivery(delivery_id: str, trace: dict[str, str]) -> None:
-    with _redis():
+    with _redis_errors_as_503():
         message_id = publisher.next_message_id(delivery_id, messages.CANCEL)
     publisher.publish(messages.cancel_message(delivery_id), message_id, trace)
     try:

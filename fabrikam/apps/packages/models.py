@@ -3,32 +3,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
-from fabrikam.apps.common.converters import IdConverter
+from fabrikam.contract.ids import ID_MAX_LENGTH, ID_VALIDATOR
+from fabrikam.contract.packages import DeliveryState, PackageSize
 
-PACKAGE_ID_MAX_LENGTH = 128
-OWNER_ID_MAX_LENGTH = 128
-PACKAGE_ID_RULE = RegexValidator(
-    rf"^{IdConverter.regex}$", "Use 1-128 letters, digits, '.', '_' or '-'."
-)
-
-
-class PackageSize(models.TextChoices):
-    SMALL = "Small"
-    MEDIUM = "Medium"
-    LARGE = "Large"
-
-
-class DeliveryState(models.TextChoices):
-    """Where the package is in the delivery flow, as the workflow reports it."""
-
-    REGISTERED = "Registered"
-    IN_DELIVERY = "InDelivery"
-    DELIVERED = "Delivered"
-    NOT_IN_DELIVERY = "NotInDelivery"  # a delivery that included it was cancelled or compensated
+PACKAGE_ID_MAX_LENGTH = ID_MAX_LENGTH
+OWNER_ID_MAX_LENGTH = ID_MAX_LENGTH
+PACKAGE_ID_RULE = ID_VALIDATOR  # migration 0002 names it at this path
 
 
 def storage_key(owner_id: str, package_id: str) -> str:

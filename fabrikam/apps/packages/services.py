@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 from django.utils import timezone
 
@@ -11,7 +11,17 @@ from fabrikam.apps.packages.exceptions import PackageNotFound
 from fabrikam.apps.packages.models import Package, storage_key
 
 
-def upsert_package(owner_id: str, package_id: str, fields: dict[str, Any]) -> tuple[Package, bool]:
+class PackageFields(TypedDict, total=False):
+    """A package's writable fields, as the API's serializers validate them (a PUT has all but
+    `delivery_state`; a PATCH any of them)."""
+
+    size: str
+    weight: float
+    tag: str
+    delivery_state: str
+
+
+def upsert_package(owner_id: str, package_id: str, fields: PackageFields) -> tuple[Package, bool]:
     """Create or replace `owner_id`'s package `package_id` (idempotent PUT). Returns (package,
     created). Another owner's package with the same id is a different package, never touched.
 
@@ -24,7 +34,7 @@ def upsert_package(owner_id: str, package_id: str, fields: dict[str, Any]) -> tu
     )
 
 
-def update_package(owner_id: str | None, package_id: str, fields: dict[str, Any]) -> None:
+def update_package(owner_id: str | None, package_id: str, fields: PackageFields) -> None:
     """Change some fields of a package (PATCH) in one write. Without an owner, the only package
     with the id (see selectors.get_package)."""
     if owner_id is None:

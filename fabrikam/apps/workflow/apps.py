@@ -5,3 +5,8 @@ class WorkflowConfig(AppConfig):
     name = "fabrikam.apps.workflow"
     label = "workflow"
     verbose_name = "Workflow"
+
+    def ready(self) -> None:
+        from fabrikam.apps.workflow import metrics
+
+        metrics.register()

@@ -1,7 +1,8 @@
 """Clients for the three services the saga calls: over HTTP as in the microservice deployment, or in
 process where this process serves them too (`roles.calls_in_process`; see `in_process`).
 
-Each function is one idempotent call of the contract (API.md)."""
+Each function is one idempotent call of the contract (API.md), its body typed by
+`fabrikam.contract.bodies`."""
 
 from __future__ import annotations
 
@@ -14,6 +15,16 @@ from django.conf import settings
 from fabrikam import roles
 from fabrikam.apps.accounts import service_tokens
 from fabrikam.apps.workflow.in_process import InProcessClient
+from fabrikam.contract.bodies import (
+    DeliveryCancel,
+    DeliveryPut,
+    DeliveryReschedule,
+    DroneAssigned,
+    DroneAssignment,
+    PackagePatch,
+    PackagePut,
+    RouteChange,
+)
 from fabrikam.http import PermanentError, ServiceClient, client_for
 
 
@@ -51,7 +62,7 @@ def _ignoring_not_found(call: Any, *args: Any) -> bool:
     return True
 
 
-def put_package(package_id: str, body: dict[str, Any]) -> None:
+def put_package(package_id: str, body: PackagePut) -> None:
     packages().put(f"/api/packages/{package_id}", body)
 
 
@@ -60,16 +71,15 @@ def mark_package(package_id: str, owner_id: str, delivery_state: str) -> bool:
     saga state recorded before owners were kept) leaves it to the package service, which takes
     the only package with the id."""
     query = f"?{urlencode({'ownerId': owner_id})}" if owner_id else ""
-    return _ignoring_not_found(
-        packages().patch, f"/api/packages/{package_id}{query}", {"deliveryState": delivery_state}
-    )
+    body: PackagePatch = {"deliveryState": delivery_state}
+    return _ignoring_not_found(packages().patch, f"/api/packages/{package_id}{query}", body)
 
 
-def assign_drone(delivery_id: str, body: dict[str, Any]) -> dict[str, Any]:
+def assign_drone(delivery_id: str, body: DroneAssignment) -> DroneAssigned:
     return dronescheduler().put(f"/api/dronedeliveries/{delivery_id}", body).json()
 
 
-def replan_drone(delivery_id: str, body: dict[str, Any]) -> dict[str, Any]:
+def replan_drone(delivery_id: str, body: RouteChange) -> dict[str, Any]:
     return dronescheduler().patch(f"/api/dronedeliveries/{delivery_id}", body).json()
 
 
@@ -77,20 +87,17 @@ def release_drone(delivery_id: str) -> bool:
     return _ignoring_not_found(dronescheduler().delete, f"/api/dronedeliveries/{delivery_id}")
 
 
-def put_delivery(delivery_id: str, body: dict[str, Any]) -> None:
+def put_delivery(delivery_id: str, body: DeliveryPut) -> None:
     """Create or replace; with `stage: Cancelled` and a `reason`, store a request that ended
     before it was scheduled as cancelled, so its client can read why."""
     deliveries().put(f"/api/deliveries/{delivery_id}", body)
 
 
-def reschedule_delivery(delivery_id: str, body: dict[str, Any]) -> None:
+def reschedule_delivery(delivery_id: str, body: DeliveryReschedule) -> None:
     deliveries().patch(f"/api/deliveries/{delivery_id}", body)
 
 
 def cancel_delivery(delivery_id: str, reason: str = "") -> bool:
     """Cancel, keeping the reason; False when there was no delivery to cancel."""
-    return _ignoring_not_found(
-        deliveries().delete,
-        f"/api/deliveries/{delivery_id}",
-        {"reason": reason} if reason else None,
-    )
+    body: DeliveryCancel | None = {"reason": reason} if reason else None
+    return _ignoring_not_found(deliveries().delete, f"/api/deliveries/{delivery_id}", body)

@@ -16,8 +16,8 @@ from django.conf import settings
 from kombu import Connection, Message, Queue
 
 from fabrikam import broker
-from fabrikam.apps.ingestion.messages import TASK_NAME
 from fabrikam.celery import app
+from fabrikam.contract.messages import TASK_NAME
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -70,7 +70,9 @@ class InProcessClient:
         self.name = name
         self.authorization = authorization
 
-    def request(self, method: str, path: str, body: Any = None) -> InProcessResponse:
+    def request(
+        self, method: str, path: str, body: Mapping[str, Any] | None = None
+    ) -> InProcessResponse:
         content = b"" if body is None else json.dumps(body).encode()
         url = urlsplit(path)
         request = WSGIRequest(
@@ -119,17 +121,17 @@ class InProcessClient:
                 response = problems.server_error(request)
         return InProcessResponse(response.status_code, response.content, response.headers)
 
-    def put(self, path: str, json: Any) -> InProcessResponse:
+    def put(self, path: str, json: Mapping[str, Any]) -> InProcessResponse:
         return self.request("PUT", path, json)
 
-    def patch(self, path: str, json: Any) -> InProcessResponse:
+    def patch(self, path: str, json: Mapping[str, Any]) -> InProcessResponse:
         return self.request("PATCH", path, json)
 
-    def delete(self, path: str, json: Any = None) -> InProcessResponse:
+    def delete(self, path: str, json: Mapping[str, Any] | None = None) -> InProcessResponse:
         return self.request("DELETE", path, json)
 
     def get(self, path: str) -> InProcessResponse:
         return self.request("GET", path)
 
-    def post(self, path: str, json: Any) -> InProcessResponse:
+    def post(self, path: str, json: Mapping[str, Any]) -> InProcessResponse:
         return self.request("POST", path, json)

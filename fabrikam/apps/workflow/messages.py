@@ -7,16 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fabrikam.apps.ingestion.messages import CANCEL, DELIVERY, OPERATIONS, RESCHEDULE
+from fabrikam.apps.workflow.exceptions import InvalidMessage
+from fabrikam.contract.messages import CANCEL, DELIVERY, OPERATIONS, RESCHEDULE
 
-__all__ = ["CANCEL", "DELIVERY", "RESCHEDULE", "InvalidMessage", "validate"]
+__all__ = ["CANCEL", "DELIVERY", "RESCHEDULE", "validate"]
 
 DELIVERY_FIELDS = ("ownerId", "pickup", "dropoff", "pickupTime", "packageInfo")
 PACKAGE_FIELDS = ("packageId", "size", "weight")
-
-
-class InvalidMessage(Exception):
-    pass
 
 
 def _location(message: dict[str, Any], name: str) -> None:

@@ -22,6 +22,8 @@ from django.conf import settings
 from django_redis import get_redis_connection
 from redis.exceptions import RedisError, ResponseError
 
+from fabrikam.apps.workflow.exceptions import Busy, LockLost
+
 VERSION = "v1"
 STATE_TTL_SECONDS = 30 * 24 * 3600
 
@@ -59,10 +61,6 @@ return result
 _held: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar(
     "workflow_lock", default=None
 )
-
-
-class LockLost(Exception):
-    """This worker's lock on the delivery lapsed (it stalled) and its write was refused."""
 
 
 def _redis() -> Any:
@@ -115,14 +113,6 @@ def set_if_absent(delivery_id: str, field: str, value: Any) -> str:
 def increment(delivery_id: str, field: str) -> int:
     """Add one to a counter of the saga (e.g. how often it waited); returns the new count."""
     return int(_write(delivery_id, "hincrby", field))
-
-
-class Busy(Exception):
-    """Another worker holds this delivery's lock, for `retry_in` more seconds at most."""
-
-    def __init__(self, delivery_id: str, retry_in: float) -> None:
-        super().__init__(delivery_id)
-        self.retry_in = retry_in
 
 
 class _Renewal(threading.Thread):

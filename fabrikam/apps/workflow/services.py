@@ -32,12 +32,17 @@ import random
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
 
 from fabrikam.apps.workflow import clients, repository
+from fabrikam.apps.workflow.exceptions import Busy, GivenUp, LockLost, RetryLater
 from fabrikam.apps.workflow.messages import CANCEL, DELIVERY, RESCHEDULE
+from fabrikam.contract.bodies import DeliveryPut, DroneAssignment, PackagePut
+from fabrikam.contract.messages import DeliveryMessage
+from fabrikam.contract.packages import DeliveryState
 from fabrikam.http import PermanentError, TransientError
 from fabrikam.resilience import backoff_delay
 
@@ -48,7 +53,7 @@ CANCELLED_BY_CLIENT = "cancelled by the client"
 CANCELLED_UNSCHEDULED = "cancelled before it was scheduled"
 
 
-class Status:
+class Status(StrEnum):
     """The delivery saga's state."""
 
     RUNNING = "running"
@@ -62,31 +67,12 @@ FINAL = {Status.COMPLETED, Status.COMPENSATED, Status.CANCELLED}
 ENDED_UNSCHEDULED = {Status.COMPENSATED, Status.CANCELLED}
 
 
-class OperationOutcome:
+class OperationOutcome(StrEnum):
     """What a cancel or reschedule did, recorded apart from the saga's state."""
 
     DONE = "done"
     REFUSED = "refused"  # a service said no, or the delivery had already ended
     FAILED = "failed"  # retries ran out; the message is dead-lettered
-
-
-class RetryLater(Exception):
-    def __init__(
-        self, reason: str, countdown: float, counts: bool = True, final: bool = False
-    ) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.countdown = countdown
-        self.counts = counts  # whether this try counts towards WORKFLOW_MAX_ATTEMPTS
-        self.final = final  # the request's deadline passed: give up now, whatever the attempts
-
-
-class GivenUp(Exception):
-    """A delivery given up on has finished undoing itself: dead-letter it now."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -145,14 +131,14 @@ def _locked(delivery_id: str) -> Iterator[None]:
     try:
         with repository.locked(delivery_id, settings.WORKFLOW_LOCK_SECONDS):
             yield
-    except repository.Busy as busy:
+    except Busy as busy:
         countdown = min(busy.retry_in, settings.WORKFLOW_RETRY_BASE_DELAY)
         raise RetryLater(
             f"delivery {delivery_id} is being processed by another worker",
             countdown=countdown + random.uniform(0.1, 0.5),
             counts=False,
         ) from None
-    except repository.LockLost:
+    except LockLost:
         raise RetryLater(
             f"lost the lock on delivery {delivery_id} to another worker",
             countdown=settings.WORKFLOW_RETRY_BASE_DELAY,
@@ -433,18 +419,18 @@ def _reschedule(message: dict[str, Any], attempt: int) -> Outcome:
 
 
 # --- request bodies ---
-def _package_body(message: dict[str, Any]) -> dict[str, Any]:
+def _package_body(message: DeliveryMessage) -> PackagePut:
     package = message["packageInfo"]
     return {
         "size": package["size"],
         "weight": package["weight"],
         "tag": package.get("tag", ""),
         "ownerId": message["ownerId"],
-        "deliveryState": "InDelivery",
+        "deliveryState": DeliveryState.IN_DELIVERY,
     }
 
 
-def _assignment_body(message: dict[str, Any]) -> dict[str, Any]:
+def _assignment_body(message: DeliveryMessage) -> DroneAssignment:
     package = message["packageInfo"]
     return {
         "deliveryId": message["deliveryId"],
@@ -458,7 +444,7 @@ def _assignment_body(message: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _delivery_body(message: dict[str, Any], drone_id: str) -> dict[str, Any]:
+def _delivery_body(message: DeliveryMessage, drone_id: str) -> DeliveryPut:
     return {
         "owner": {"userId": message["ownerId"], "accountId": message["ownerId"]},
         "pickup": message["pickup"],

@@ -11,9 +11,10 @@ from celery.exceptions import Reject, Retry
 from django.conf import settings
 from redis.exceptions import RedisError
 
-from fabrikam.apps.ingestion.messages import TASK_NAME
 from fabrikam.apps.workflow import deadletters, services
-from fabrikam.apps.workflow.messages import InvalidMessage, validate
+from fabrikam.apps.workflow.exceptions import GivenUp, InvalidMessage, RetryLater
+from fabrikam.apps.workflow.messages import validate
+from fabrikam.contract.messages import TASK_NAME
 
 logger = logging.getLogger(__name__)
 
@@ -36,10 +37,10 @@ def handle_delivery_request(
     except InvalidMessage as error:
         deadletters.publish(self.request.id, f"invalid message: {error}", message, attempt + 1)
         return "dead-lettered"
-    except services.GivenUp as given_up:  # its undo, pending since it was given up, has run
+    except GivenUp as given_up:  # its undo, pending since it was given up, has run
         deadletters.publish(self.request.id, given_up.reason, message, attempt)
         return "dead-lettered"
-    except services.RetryLater as later:
+    except RetryLater as later:
         tried = attempt + 1 if later.counts else attempt
         if later.final or (later.counts and tried >= settings.WORKFLOW_MAX_ATTEMPTS):
             reason = (
@@ -47,7 +48,7 @@ def handle_delivery_request(
             )
             try:
                 services.give_up(message, reason)
-            except services.RetryLater as pending:  # the undo cannot run yet: try it again later
+            except RetryLater as pending:  # the undo cannot run yet: try it again later
                 later = pending
             else:
                 deadletters.publish(self.request.id, reason, message, tried)

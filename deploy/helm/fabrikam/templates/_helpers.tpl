@@ -129,6 +129,10 @@ seccompProfile:
 {{/* Environment common to Deployments and the migration Job.
      ctx: dict "root" $ "role" name "fabrikamRole" value "stores" list "env" map "calls" list */}}
 {{- define "fabrikam.env" -}}
+{{- /* The image sets it too (Dockerfile); said here as well, so that no command the chart runs
+       can fall back to the checkout's local settings (manage.py's default). */ -}}
+- name: DJANGO_SETTINGS_MODULE
+  value: fabrikam.settings.production
 - name: FABRIKAM_ROLE
   value: {{ .fabrikamRole | quote }}
 - name: PORT
@@ -162,7 +166,7 @@ seccompProfile:
       "THROTTLE_CLIENT_RATE" "THROTTLE_IP_RATE" "CSRF_TRUSTED_ORIGINS" | toJson -}}
 {{- end }}
 
-{{/* Security settings of one workload (fabrikam/settings.py, "Security"), as a JSON map.
+{{/* Security settings of one workload (fabrikam/settings/security.py), as a JSON map.
      Every workload: the token issuer and audience (entra), or the signing key file (local, through
      fabrikam.secretEnvs). Roles that call others: the scope of their service token (entra).
      HTTP roles: the hosts they answer (the ingress host when routed, their Service name when

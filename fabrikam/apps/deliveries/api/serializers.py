@@ -22,7 +22,8 @@ from fabrikam.apps.deliveries.records import (
     Owner,
     Reschedule,
 )
-from fabrikam.apps.deliveries.stages import FLIGHT_STAGE_CHOICES, ConfirmationType, DeliveryStage
+from fabrikam.apps.deliveries.stages import FLIGHT_STAGE_CHOICES
+from fabrikam.contract.enums import ConfirmationType, DeliveryStage
 from fabrikam.problems import FieldsDisagree
 
 MAX_CONFIRMATION_BLOB = 48 * 1024  # characters; the request limit (MAX_REQUEST_BYTES) caps it too

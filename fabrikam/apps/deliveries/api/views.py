@@ -24,8 +24,8 @@ from fabrikam.apps.accounts.permissions import (
     OWNER_WRITE,
     SERVICE,
     hide_unless_owner,
-    require_owner,
 )
+from fabrikam.apps.common.summary import OwnerSummaryAPIView
 from fabrikam.apps.deliveries import selectors, services
 from fabrikam.apps.deliveries.api.renderers import EventStreamRenderer
 from fabrikam.apps.deliveries.api.serializers import (
@@ -289,17 +289,16 @@ class NotifyMeRequestsView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class SummaryView(APIView):
-    required_scopes = {"GET": OWNER_READ}
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         parameters=[SummaryQuerySerializer],
         responses=SummarySerializer,
         operation_id="getDeliverySummary",
     )
-    def get(self, request: Request) -> Response:
-        query = SummaryQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        require_owner(request, query.validated_data["owner_id"])
-        count = selectors.owner_month_count(**query.validated_data)
-        return Response(SummarySerializer({"count": count}).data)
+)
+class SummaryView(OwnerSummaryAPIView):
+    query_serializer_class = SummaryQuerySerializer
+    summary_serializer_class = SummarySerializer
+
+    def summarize(self, query: SummaryQuerySerializer) -> dict[str, int]:
+        return {"count": selectors.owner_month_count(**query.validated_data)}

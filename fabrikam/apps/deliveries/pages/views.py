@@ -14,7 +14,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from fabrikam.apps.common.converters import IdConverter
 from fabrikam.apps.deliveries import selectors
 from fabrikam.apps.deliveries.api.serializers import (
     DeliveryEventSerializer,
@@ -22,9 +21,11 @@ from fabrikam.apps.deliveries.api.serializers import (
     PublicDeliverySerializer,
 )
 from fabrikam.apps.deliveries.exceptions import DeliveryNotFound
-from fabrikam.apps.deliveries.stages import CLOSED_STAGES, DeliveryStage
+from fabrikam.apps.deliveries.stages import CLOSED_STAGES
+from fabrikam.contract.enums import DeliveryStage
+from fabrikam.contract.ids import ID_REGEX
 
-VALID_ID = re.compile(IdConverter.regex)
+VALID_ID = re.compile(ID_REGEX)
 
 # What the customer reads for each stage, and the steps of the progress line.
 STAGE_TEXT = {

@@ -12,12 +12,13 @@ from fabrikam.apps.common.serializers import (
 )
 from fabrikam.apps.dronescheduler.models import Drone, PackageSize
 from fabrikam.apps.dronescheduler.services import AssignmentRequest, PackageDetail
+from fabrikam.contract.packages import MAX_WEIGHT_KG
 
 
 class PackageDetailSerializer(serializers.Serializer):
     id = StrictCharField(max_length=128)
     size = serializers.ChoiceField(choices=[s.label for s in PackageSize])
-    weight = StrictFloatField(min_value=0.001, max_value=100)
+    weight = StrictFloatField(min_value=0.001, max_value=MAX_WEIGHT_KG)
 
     def to_internal_value(self, data: object) -> dict:
         if isinstance(data, dict) and isinstance(data.get("size"), str):

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -11,8 +11,8 @@ from fabrikam.apps.accounts.permissions import (
     OWNER_READ,
     SERVICE,
     hide_unless_owner,
-    require_owner,
 )
+from fabrikam.apps.common.summary import OwnerSummaryAPIView
 from fabrikam.apps.dronescheduler import selectors, services
 from fabrikam.apps.dronescheduler.api.serializers import (
     AssignmentRequestSerializer,
@@ -85,21 +85,19 @@ class DroneDeliveryView(APIView):
         return Response(DroneDeliverySerializer(services.release_drone(delivery_id)).data)
 
 
-class UtilizationView(APIView):
-    required_scopes = {"GET": OWNER_READ}
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         parameters=[UtilizationQuerySerializer],
         responses=UtilizationSerializer,
         operation_id="getUtilization",
     )
-    def get(self, request: Request) -> Response:
-        query = UtilizationQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        require_owner(request, query.validated_data["ownerId"])
-        start, end = query.window()
-        totals = selectors.utilization(query.validated_data["ownerId"], start, end)
-        return Response(UtilizationSerializer(totals).data)
+)
+class UtilizationView(OwnerSummaryAPIView):
+    query_serializer_class = UtilizationQuerySerializer
+    summary_serializer_class = UtilizationSerializer
+
+    def summarize(self, query: UtilizationQuerySerializer) -> selectors.Utilization:
+        return selectors.utilization(query.validated_data["ownerId"], *query.window())
 
 
 class DroneListView(ListAPIView):

@@ -18,15 +18,13 @@ from fabrikam.apps.common.serializers import (
     StrictFloatField,
     TimestampOrEpochMillisField,
 )
-from fabrikam.apps.deliveries.stages import ConfirmationType
-from fabrikam.apps.packages.api.serializers import MAX_WEIGHT_KG, PackageSizeField
+from fabrikam.contract.enums import ConfirmationType
+from fabrikam.contract.ids import ID_MAX_LENGTH, ID_VALIDATOR
+from fabrikam.contract.packages import MAX_WEIGHT_KG, PackageSize
 from fabrikam.problems import FieldsDisagree
 
-ID_PATTERN = r"^[A-Za-z0-9_.-]{1,128}$"
-ID_RULE = "Use 1-128 letters, digits, '.', '_' or '-'."
 IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]+$"
 DEADLINE_BEFORE_PICKUP = "The deadline is before the pickup time."
-PACKAGE_SIZES = list(PackageSizeField().choices)
 
 
 def _one_of(values: list[str]) -> str:
@@ -45,8 +43,10 @@ class ConfirmationTypeField(CaseInsensitiveChoiceField):
 class PackageInfoSerializer(NullMeansAbsent, serializers.Serializer):
     """What is carried; null for `tag` is as if it were not sent."""
 
-    packageId = StrictCharField(max_length=128, validators=[RegexValidator(ID_PATTERN, ID_RULE)])
-    size = PackageSizeField(error_messages={"invalid_choice": _one_of(PACKAGE_SIZES)})
+    packageId = StrictCharField(max_length=ID_MAX_LENGTH, validators=[ID_VALIDATOR])
+    size = CaseInsensitiveChoiceField(
+        PackageSize, error_messages={"invalid_choice": _one_of(PackageSize.values)}
+    )
     weight = StrictFloatField(
         min_value=0.001, max_value=MAX_WEIGHT_KG, help_text="kilograms, more than 0"
     )
@@ -97,7 +97,7 @@ class RescheduleSerializer(serializers.Serializer):
 class DeliveryIdSerializer(serializers.Serializer):
     """The `{deliveryId}` of a path, validated like a body field so a bad one is a 400 naming it."""
 
-    deliveryId = StrictCharField(max_length=128, validators=[RegexValidator(ID_PATTERN, ID_RULE)])
+    deliveryId = StrictCharField(max_length=ID_MAX_LENGTH, validators=[ID_VALIDATOR])
 
 
 class IdempotencyKeySerializer(serializers.Serializer):

@@ -12,7 +12,6 @@ from rest_framework.views import APIView
 from fabrikam.apps.accounts.permissions import OWNER_WRITE, require_owner
 from fabrikam.apps.ingestion import messages, services, tracecontext
 from fabrikam.apps.ingestion.api.serializers import (
-    ID_PATTERN,
     IDEMPOTENCY_KEY_PATTERN,
     DeliveryIdSerializer,
     DeliveryRequestAcceptedSerializer,
@@ -21,6 +20,7 @@ from fabrikam.apps.ingestion.api.serializers import (
     OperationAcceptedSerializer,
     RescheduleSerializer,
 )
+from fabrikam.contract.ids import ID_PATTERN
 from fabrikam.openapi import problems
 from fabrikam.problems import PayloadTooLarge
 

@@ -6,12 +6,13 @@ from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from fabrikam.apps.common.serializers import CaseInsensitiveChoiceField, StrictCharField
-from fabrikam.apps.packages.models import DeliveryState, Package, PackageSize
+from fabrikam.apps.packages.models import Package
+from fabrikam.contract.ids import ID_MAX_LENGTH
+from fabrikam.contract.packages import MAX_WEIGHT_KG, DeliveryState, PackageSize
 from fabrikam.problems import FieldsDisagree
 
-MAX_WEIGHT_KG = 100.0  # the heaviest payload in the fleet; anything above is a client error
 MAX_TAG_LENGTH = 100
-MAX_OWNER_ID_LENGTH = 128
+MAX_OWNER_ID_LENGTH = ID_MAX_LENGTH
 
 
 class PackageSizeField(CaseInsensitiveChoiceField):

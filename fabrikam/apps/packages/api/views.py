@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,6 +13,7 @@ from fabrikam.apps.accounts.permissions import (
     require_owner,
 )
 from fabrikam.apps.accounts.principal import Principal
+from fabrikam.apps.common.summary import OwnerSummaryAPIView
 from fabrikam.apps.packages import selectors, services
 from fabrikam.apps.packages.api.serializers import (
     MAX_OWNER_ID_LENGTH,
@@ -98,10 +99,8 @@ class PackageView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class OwnerSummaryView(APIView):
-    required_scopes = {"GET": OWNER_READ}
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         parameters=[
             OpenApiParameter(
                 "owner_id",
@@ -120,11 +119,10 @@ class OwnerSummaryView(APIView):
         responses={200: SummarySerializer, **problems(422, s422="A month without a year.")},
         operation_id="getPackageSummary",
     )
-    def get(self, request: Request, owner_id: str) -> Response:
-        require_owner(request, owner_id)
-        query = request.query_params.copy()
-        query["ownerId"] = owner_id
-        serializer = SummaryQuerySerializer(data=query)
-        serializer.is_valid(raise_exception=True)
-        summary = selectors.owner_summary(**serializer.validated_data)
-        return Response(SummarySerializer(summary).data)
+)
+class OwnerSummaryView(OwnerSummaryAPIView):
+    query_serializer_class = SummaryQuerySerializer
+    summary_serializer_class = SummarySerializer
+
+    def summarize(self, query: SummaryQuerySerializer) -> selectors.OwnerSummary:
+        return selectors.owner_summary(**query.validated_data)

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from fabrikam import embedded_redis, metrics, processes, roles
+from fabrikam.roles import Process
 from fabrikam.supervisor import Supervisor
 
 
@@ -26,6 +27,9 @@ class Command(BaseCommand):
         base = f"http://{host}:{port}"
         env = {
             **os.environ,
+            # A developer's run: every process loads the settings this one did (from a checkout,
+            # manage.py's local ones), not the production ones gunicorn and Celery default to.
+            "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE,
             "FABRIKAM_ROLE": roles.ALL,
             "REDIS_URL": settings.REDIS_URL,
             "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
@@ -48,9 +52,11 @@ class Command(BaseCommand):
             processes.gunicorn(host, port, settings.GUNICORN_WORKERS),
             env,
         )
-        supervisor.start("workflow", processes.celery_worker(), env)
-        if not no_beat:
-            supervisor.start("scheduler", processes.celery_beat(), env)
+        # Every role that is not HTTP, as the role map says: the workflow worker, and beat.
+        for name, role in roles.ROLES.items():
+            if role.process is Process.HTTP or (no_beat and role.process is Process.BEAT):
+                continue
+            supervisor.start(name, processes.command_for(name, host, port), env)
         self.stdout.write(self.style.SUCCESS(self.banner(base)))
         self.stdout.flush()
 
@@ -72,7 +78,7 @@ class Command(BaseCommand):
         return (
             "\nFabrikam Drone Delivery is running:\n"
             f"  API docs   {base}/api/docs/  (Authorize with a token, below)\n"
-            "  token      DEBUG=true .venv/bin/python manage.py issue_token --owner contoso\n"
+            "  token      .venv/bin/python manage.py issue_token --owner contoso\n"
             f"  admin      {base}/admin/{login}\n"
             f"  tracking   {base}/track/<deliveryId>  (POST /api/deliveryrequests returns the id)\n"
             f"  health     {base}/healthz/ready\n"

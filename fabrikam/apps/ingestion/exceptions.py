@@ -1,0 +1,23 @@
+"""What the ingestion refuses a request with (problem+json through the DRF exception handler).
+
+The idempotency key's and the broker's own problems are still declared beside their stores
+(`idempotency`, `publisher`) until those move into the ingestion's repository."""
+
+from __future__ import annotations
+
+from fabrikam.problems import Conflict, NotFound, ServiceUnavailable
+
+
+class IdempotencyStoreUnavailable(ServiceUnavailable):
+    title = "The request could not be queued"
+    slug = "idempotency-store-unavailable"
+
+
+class DeliveryRequestNotFound(NotFound):
+    title = "Delivery not found"
+    slug = "delivery-not-found"
+
+
+class DeliveryBeingCancelled(Conflict):
+    title = "The delivery is being cancelled"
+    slug = "delivery-being-cancelled"
