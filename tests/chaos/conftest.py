@@ -55,7 +55,13 @@ def mode(request: pytest.FixtureRequest) -> Mode:
 
 
 def derived_settings(env: dict[str, str]) -> dict[str, float]:
-    names = ("BROKER_VISIBILITY_TIMEOUT", "BROKER_RESTORE_INTERVAL", "WORKFLOW_LOCK_SECONDS")
+    names = (
+        "BROKER_VISIBILITY_TIMEOUT",
+        "BROKER_RESTORE_INTERVAL",
+        "WORKFLOW_LOCK_SECONDS",
+        "WORKFLOW_RETRY_BASE_DELAY",
+        "WORKFLOW_TASK_TIME_LIMIT",
+    )
     code = "from django.conf import settings as s; print(" + ",".join(f"s.{n}" for n in names) + ")"
     values = manage(["shell", "-v", "0", "-c", code], env).split()[-len(names) :]
     return {name.lower(): float(value) for name, value in zip(names, values, strict=True)}

@@ -29,6 +29,9 @@ from tests.chaos.load import NEW_DROPOFF, OWNER, Accepted, Load
 
 RESULTS = Path(__file__).with_name("results")
 OUTCOMES = ("completed", "cancelled", "compensated")
+# A cancel's or reschedule's outcome the workflow refused with its reason (the saga's
+# `cancelOutcome`/`rescheduleOutcome`): an answer, not a loss.
+REFUSED = b"refused"
 LIVE_ASSIGNMENT = ("Assigned", "HeadedToPickup", "HeadedToDropoff")
 
 
@@ -100,11 +103,13 @@ class Ledger:
         ]
         pipe = self.store.pipeline(transaction=False)
         for delivery_id in open_ids:
-            pipe.hmget(saga_key(delivery_id), "status", "cancelRefused")
-        for delivery_id, (status, cancel_refused) in zip(open_ids, pipe.execute(), strict=True):
+            pipe.hmget(saga_key(delivery_id), "status", "cancelOutcome")
+        for delivery_id, (status, cancel_outcome) in zip(open_ids, pipe.execute(), strict=True):
             if status and status.decode() in OUTCOMES:
                 self.first_outcome.setdefault(delivery_id, now)
-            if cancel_refused or (status and status.decode() in ("cancelled", "compensated")):
+            if cancel_outcome == REFUSED or (
+                status and status.decode() in ("cancelled", "compensated")
+            ):
                 self.cancelled_seen.setdefault(delivery_id, now)
 
     def _watch(self) -> None:
@@ -143,14 +148,14 @@ class Ledger:
         pipe = self.store.pipeline(transaction=False)
         for delivery_id in waiting:
             pipe.hget(delivery_key("d", delivery_id), "q")
-            pipe.hget(saga_key(delivery_id), "rescheduleRefused")
+            pipe.hget(saga_key(delivery_id), "rescheduleOutcome")
         replies = pipe.execute()
         return [
             delivery_id
             for n, delivery_id in enumerate(waiting)
             if statuses[delivery_id] == "completed"
             and not _is_new_dropoff(replies[2 * n])
-            and not replies[2 * n + 1]
+            and replies[2 * n + 1] != REFUSED
         ]
 
     # --- the final reading ---
@@ -243,12 +248,12 @@ class Ledger:
                     )
                 if package_state not in ("InDelivery", "Delivered"):
                     violations.append(f"{where}: completed but package is {package_state}")
-                if request.cancel_accepted_at and saga.get("cancelRefused"):
+                if request.cancel_accepted_at and saga.get("cancelOutcome") == "refused":
                     counts["cancels_refused"] += 1  # e.g. the drone had delivered it already
                 elif request.cancel_accepted_at:
                     counts["lost"] += 1
                     violations.append(f"{where}: the accepted cancel was lost")
-                if request.reschedule_accepted_at and saga.get("rescheduleRefused"):
+                if request.reschedule_accepted_at and saga.get("rescheduleOutcome") == "refused":
                     counts["reschedules_refused"] += 1  # an answer with its reason, not a loss
                 elif request.reschedule_accepted_at and not _is_new_dropoff(delivery.get("q")):
                     counts["lost"] += 1

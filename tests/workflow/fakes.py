@@ -28,6 +28,15 @@ def transient(call: str, status: int | None = 503) -> TransientError:
     return TransientError(SERVICE_OF[call], "CALL", f"/{call}", status, "unavailable")
 
 
+def shed(call: str) -> TransientError:
+    """What the HTTP client raises for a call its open circuit breaker refused to send."""
+    error = TransientError(
+        SERVICE_OF[call], "CALL", f"/{call}", None, f"circuit to {SERVICE_OF[call]} is open"
+    )
+    error.shed = True
+    return error
+
+
 def refused(
     call: str, status: int, slug: str = "refused", detail: str = "", **members: Any
 ) -> PermanentError:

@@ -10,10 +10,12 @@ own outcome (`cancelOutcome`/`cancelReason`, `rescheduleOutcome`/`rescheduleReas
 the saga's status only when it succeeds (a cancel ends it): a failed reschedule never ends a
 delivery.
 
-Which rule ends a retry (README "Workflow"): waiting for a free drone is bounded by
-WORKFLOW_NO_DRONE_DEADLINE_SECONDS, not by attempts (those waits do not count); every other
-transient failure counts towards WORKFLOW_MAX_ATTEMPTS. A request no drone of the fleet can ever
-serve (the scheduler's `unserviceable` problem) is compensated at once.
+Which rule ends a retry (README "Workflow"): waiting — for a free drone, or for a service the
+circuit breaker knows is down (a shed call) — is bounded by the request's deadline,
+WORKFLOW_NO_DRONE_DEADLINE_SECONDS from its first attempt, not by attempts (those waits do not
+count); every other transient failure counts towards WORKFLOW_MAX_ATTEMPTS. A request no drone of
+the fleet can ever serve (the scheduler's `unserviceable` problem) is compensated at once. An undo
+that cannot run yet is retried with back-off until it has run: a compensation is never dropped.
 
 A request that ends without being scheduled (cancelled while it waited, unserviceable, no drone
 within the deadline, refused) is stored in the deliveries service as Cancelled with the reason, so
@@ -23,10 +25,12 @@ retries ran out is not: an operator may replay it, and a replay must be able to 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -34,12 +38,12 @@ from typing import Any
 from django.conf import settings
 
 from fabrikam.apps.workflow import clients, repository
-from fabrikam.apps.workflow.exceptions import RetryLater
+from fabrikam.apps.workflow.exceptions import Busy, GivenUp, LockLost, RetryLater
 from fabrikam.apps.workflow.messages import CANCEL, DELIVERY, RESCHEDULE
 from fabrikam.contract.bodies import DeliveryPut, DroneAssignment, PackagePut
 from fabrikam.contract.messages import DeliveryMessage
 from fabrikam.contract.packages import DeliveryState
-from fabrikam.http import DownstreamError, PermanentError, TransientError
+from fabrikam.http import PermanentError, TransientError
 from fabrikam.resilience import backoff_delay
 
 logger = logging.getLogger(__name__)
@@ -100,54 +104,95 @@ def _wait(delivery_id: str, counter: str, reason: str, at_most: float | None = N
     return RetryLater(reason, countdown, counts=False)
 
 
-def handle(message: dict[str, Any], attempt: int = 0, replayed: bool = False) -> Outcome:
-    """Process one validated message; `attempt` counts earlier tries of this message. A message an
-    operator replayed from the dead-letter queue starts its saga afresh."""
-    delivery_id = message["deliveryId"]
+def _transient(
+    delivery_id: str, error: TransientError, attempt: int, started: float, counter: str
+) -> RetryLater:
+    """The retry a transient failure asks for. A call shed by an open circuit breaker or a full
+    bulkhead (the service is known down or swamped) is a wait bounded by the request's deadline,
+    not a spent attempt; past the deadline the request is given up at once."""
+    if not error.shed:
+        return _retry(str(error), attempt, error.retry_after)
+    deadline = settings.WORKFLOW_NO_DRONE_DEADLINE_SECONDS
+    left = deadline - (time.time() - started)
+    if left > 0:
+        return _wait(delivery_id, counter, f"waiting for {error.service}: {error.detail}", left)
+    return RetryLater(
+        f"{error.service} still unavailable {deadline:g}s after the request: {error.detail}",
+        0.0,
+        final=True,
+    )
+
+
+@contextlib.contextmanager
+def _locked(delivery_id: str) -> Iterator[None]:
+    """The delivery's lock, or a retry that does not count: another worker holds it (it renews
+    it while it works, so come back soon), or this worker's lock lapsed while it stalled and
+    another one took over (its writes were refused; the saga resumes from what was recorded)."""
     try:
-        with repository.locked(delivery_id, settings.WORKFLOW_LOCK_SECONDS) as held:
-            if replayed and attempt == 0 and message["operation"] == DELIVERY:
-                repository.reset(delivery_id)
-                held.state = repository.load(delivery_id)
-            if message["operation"] == DELIVERY:
-                return _schedule(message, attempt, held)
-            if message["operation"] == CANCEL:
-                return _cancel(delivery_id, attempt)
-            return _reschedule(message, attempt)
-    except repository.Busy as busy:
-        # Come back when the other worker's lock is released or has expired (it died).
+        with repository.locked(delivery_id, settings.WORKFLOW_LOCK_SECONDS):
+            yield
+    except Busy as busy:
+        countdown = min(busy.retry_in, settings.WORKFLOW_RETRY_BASE_DELAY)
         raise RetryLater(
             f"delivery {delivery_id} is being processed by another worker",
-            countdown=busy.retry_in + random.uniform(0.1, 0.5),
+            countdown=countdown + random.uniform(0.1, 0.5),
+            counts=False,
+        ) from None
+    except LockLost:
+        raise RetryLater(
+            f"lost the lock on delivery {delivery_id} to another worker",
+            countdown=settings.WORKFLOW_RETRY_BASE_DELAY,
             counts=False,
         ) from None
 
 
+def handle(message: dict[str, Any], attempt: int = 0, replayed: bool = False) -> Outcome:
+    """Process one validated message; `attempt` counts earlier tries of this message. A message an
+    operator replayed from the dead-letter queue starts its saga afresh."""
+    delivery_id = message["deliveryId"]
+    with _locked(delivery_id):
+        if replayed and attempt == 0 and message["operation"] == DELIVERY:
+            repository.reset(delivery_id)
+        if message["operation"] == DELIVERY:
+            return _schedule(message, attempt)
+        if message["operation"] == CANCEL:
+            return _cancel(delivery_id, attempt)
+        return _reschedule(message, attempt)
+
+
 def _record(delivery_id: str, operation: str, outcome: str, reason: str = "") -> None:
-    repository.update(delivery_id, **{f"{operation}Outcome": outcome, f"{operation}Reason": reason})
+    """An operation's outcome; its deadline (`<operation>FirstAt`) ends with it, so the next
+    reschedule of the same delivery starts its own."""
+    repository.update(
+        delivery_id,
+        **{f"{operation}Outcome": outcome, f"{operation}Reason": reason, f"{operation}FirstAt": ""},
+    )
 
 
 # --- delivery ---
-def _schedule(message: dict[str, Any], attempt: int, held: repository.Held) -> Outcome:
+def _schedule(message: dict[str, Any], attempt: int) -> Outcome:
     delivery_id = message["deliveryId"]
-    state = held.state  # read with the lock; kept current below instead of read again
+    state = repository.load(delivery_id)
     status = state.get("status", "")
     if status in ENDED_UNSCHEDULED:
         if not state.get("shown") and not state.get("replayable"):
             try:
                 _show_ended(delivery_id, _delivery_body(message, ""), state.get("reason", ""))
-            except TransientError as error:
-                raise _retry(str(error), attempt, error.retry_after) from error
+            except TransientError as error:  # the saga has ended: showing it is never dropped
+                raise _wait(delivery_id, "showWaits", str(error)) from error
         return Outcome(status, state.get("reason", ""), state.get("droneId", ""))
     if status == Status.COMPLETED:
         return Outcome(status, state.get("reason", ""), state.get("droneId", ""))
+    if status == Status.COMPENSATING and state.get("givingUp"):
+        _finish_giving_up(message)
+        raise GivenUp(state.get("reason", ""))
     if state.get("cancelRequested"):  # a cancel that has not finished its own undo
         return _compensate(message, CANCELLED_BY_CLIENT, attempt, Status.CANCELLED)
     if status == Status.COMPENSATING:
         return _compensate(message, state.get("reason", ""), attempt)
-    started = repository.begin(
+    started = float(repository.set_if_absent(delivery_id, "firstAttemptAt", time.time()))
+    repository.update(
         delivery_id,
-        time.time(),
         status=Status.RUNNING,
         packageId=message["packageInfo"]["packageId"],
         request=json.dumps(_delivery_body(message, "")),
@@ -157,20 +202,22 @@ def _schedule(message: dict[str, Any], attempt: int, held: repository.Held) -> O
         if not state.get("packageDone"):
             clients.put_package(message["packageInfo"]["packageId"], _package_body(message))
             repository.update(delivery_id, packageDone=1)
-        drone_id = state.get("droneId") or _assign(message, started, state)
+        drone_id = state.get("droneId") or _assign(message, started)
         if not state.get("deliveryDone"):
+            etas = repository.load(delivery_id)
             body = _delivery_body(message, drone_id)
-            body.update({k: state[k] for k in ("pickupETA", "deliveryETA") if state.get(k)})
+            body.update({k: etas[k] for k in ("pickupETA", "deliveryETA") if etas.get(k)})
             try:
                 clients.put_delivery(delivery_id, body)
             except PermanentError as error:
                 if not _already_completed(error):
                     raise
+            repository.update(delivery_id, deliveryDone=1)
     except TransientError as error:
-        raise _retry(str(error), attempt, error.retry_after) from error
+        raise _transient(delivery_id, error, attempt, started, "shedWaits") from error
     except PermanentError as error:
         return _compensate(message, _refusal(error), attempt)
-    held.finish(deliveryDone=1, status=Status.COMPLETED)
+    repository.update(delivery_id, status=Status.COMPLETED)
     logger.info("delivery %s scheduled with drone %s", delivery_id, drone_id)
     return Outcome(Status.COMPLETED, drone_id=drone_id)
 
@@ -189,8 +236,7 @@ def _refusal(error: PermanentError) -> str:
     return f"{error.service} refused: {error.detail}"
 
 
-def _assign(message: dict[str, Any], started: float, state: dict[str, str]) -> str:
-    """Assign a drone, record it and its ETAs, and add them to `state`."""
+def _assign(message: dict[str, Any], started: float) -> str:
     delivery_id = message["deliveryId"]
     try:
         assignment = clients.assign_drone(delivery_id, _assignment_body(message))
@@ -211,13 +257,12 @@ def _assign(message: dict[str, Any], started: float, state: dict[str, str]) -> s
             None,
             f"no drone became available within {deadline:g}s",
         ) from error
-    assigned = {
-        "droneId": assignment["droneId"],
-        "pickupETA": assignment.get("pickupETA") or "",
-        "deliveryETA": assignment.get("deliveryETA") or "",
-    }
-    repository.update(delivery_id, **assigned)
-    state.update(assigned)
+    repository.update(
+        delivery_id,
+        droneId=assignment["droneId"],
+        pickupETA=assignment.get("pickupETA") or "",
+        deliveryETA=assignment.get("deliveryETA") or "",
+    )
     return assignment["droneId"]
 
 
@@ -232,8 +277,13 @@ def _compensate(
     try:
         _undo(delivery_id, message["packageInfo"]["packageId"], message["ownerId"], reason)
         _show_ended(delivery_id, _delivery_body(message, ""), reason)
-    except DownstreamError as error:
-        raise _retry(f"compensation of {delivery_id} pending: {error}", attempt) from error
+    except TransientError as error:
+        # Never dropped: an undo left half-done would hold a drone and a package for good.
+        raise _wait(
+            delivery_id, "compensationWaits", f"compensation of {delivery_id} pending: {error}"
+        ) from error
+    except PermanentError as error:
+        raise _retry(f"compensation of {delivery_id} refused: {error}", attempt) from error
     repository.update(delivery_id, status=ending)
     return Outcome(ending, reason)
 
@@ -267,22 +317,37 @@ def _show_ended(delivery_id: str, body: dict[str, Any] | None, reason: str) -> N
 
 
 def give_up(message: dict[str, Any], reason: str) -> None:
-    """Retries are exhausted; the caller dead-letters the message. A delivery leaves nothing
-    half-done (best effort) and stays unshown so that a replay can schedule it; a cancel or a
-    reschedule records that it failed and leaves the delivery as it was."""
+    """Retries are exhausted (or the deadline passed); the caller dead-letters the message once
+    this returns. A delivery first undoes what it did and stays unshown so that a replay can
+    schedule it: while the undo cannot run (a service down) this raises RetryLater, and the
+    message's next try (`_schedule`) finishes the undo and raises GivenUp. A cancel or a reschedule
+    records that it failed and leaves the delivery as it was."""
     delivery_id = message["deliveryId"]
-    if message["operation"] != DELIVERY:
-        _record(delivery_id, message["operation"], OperationOutcome.FAILED, reason)
-        return
-    repository.update(delivery_id, status=Status.COMPENSATING, reason=reason, replayable=1)
+    with _locked(delivery_id):
+        if message["operation"] != DELIVERY:
+            _record(delivery_id, message["operation"], OperationOutcome.FAILED, reason)
+            return
+        repository.update(
+            delivery_id, status=Status.COMPENSATING, reason=reason, replayable=1, givingUp=1
+        )
+        _finish_giving_up(message)
+
+
+def _finish_giving_up(message: dict[str, Any]) -> None:
+    delivery_id = message["deliveryId"]
     state = repository.load(delivery_id)
     package_id = message.get("packageInfo", {}).get("packageId", "") or state.get("packageId", "")
     owner_id = message.get("ownerId", "") or state.get("ownerId", "")
     try:
-        _undo(delivery_id, package_id, owner_id, reason)
-        repository.update(delivery_id, status=Status.COMPENSATED)
-    except DownstreamError as error:
+        _undo(delivery_id, package_id, owner_id, state.get("reason", ""))
+    except TransientError as error:
+        raise _wait(
+            delivery_id, "compensationWaits", f"undo of {delivery_id} pending: {error}"
+        ) from error
+    except PermanentError as error:  # nothing retrying could change: the dead letter says it
         logger.error("could not compensate %s after giving up: %s", delivery_id, error)
+        return
+    repository.update(delivery_id, status=Status.COMPENSATED)
 
 
 # --- cancel ---
@@ -296,6 +361,7 @@ def _cancel(delivery_id: str, attempt: int) -> Outcome:
         _record(delivery_id, CANCEL, OperationOutcome.REFUSED, reason)
         return Outcome(OperationOutcome.REFUSED, reason)
     repository.update(delivery_id, cancelRequested=1)
+    started = float(repository.set_if_absent(delivery_id, "cancelFirstAt", time.time()))
     if not status:
         # The create has not arrived (or not started): it will find the cancel, end and show.
         repository.update(delivery_id, status=Status.CANCELLED, reason=CANCELLED_UNSCHEDULED)
@@ -306,7 +372,7 @@ def _cancel(delivery_id: str, attempt: int) -> Outcome:
         if not _undo(delivery_id, state.get("packageId", ""), state.get("ownerId", ""), reason):
             _show_ended(delivery_id, json.loads(state.get("request") or "null"), reason)
     except TransientError as error:
-        raise _retry(str(error), attempt, error.retry_after) from error
+        raise _transient(delivery_id, error, attempt, started, "cancelWaits") from error
     except PermanentError as error:
         refused = f"cannot cancel: {error.service} answered {error.status}: {error.detail}"
         _record(delivery_id, CANCEL, OperationOutcome.REFUSED, refused)
@@ -336,13 +402,14 @@ def _reschedule(message: dict[str, Any], attempt: int) -> Outcome:
     changes = {
         k: message[k] for k in ("pickup", "dropoff", "pickupTime", "deadline") if k in message
     }
+    started = float(repository.set_if_absent(delivery_id, "rescheduleFirstAt", time.time()))
     try:
         clients.reschedule_delivery(delivery_id, changes)
         route = {k: changes[k] for k in ("pickup", "dropoff") if k in changes}
         if route:
             clients.replan_drone(delivery_id, route)
     except TransientError as error:
-        raise _retry(str(error), attempt, error.retry_after) from error
+        raise _transient(delivery_id, error, attempt, started, "rescheduleWaits") from error
     except PermanentError as error:
         reason = f"not rescheduled: {error.service} answered {error.status}: {error.detail}"
         _record(delivery_id, RESCHEDULE, OperationOutcome.REFUSED, reason)

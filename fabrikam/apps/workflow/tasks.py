@@ -12,7 +12,7 @@ from django.conf import settings
 from redis.exceptions import RedisError
 
 from fabrikam.apps.workflow import deadletters, services
-from fabrikam.apps.workflow.exceptions import InvalidMessage
+from fabrikam.apps.workflow.exceptions import GivenUp, InvalidMessage, RetryLater
 from fabrikam.apps.workflow.messages import validate
 from fabrikam.contract.messages import TASK_NAME
 
@@ -37,13 +37,22 @@ def handle_delivery_request(
     except InvalidMessage as error:
         deadletters.publish(self.request.id, f"invalid message: {error}", message, attempt + 1)
         return "dead-lettered"
-    except services.RetryLater as later:
+    except GivenUp as given_up:  # its undo, pending since it was given up, has run
+        deadletters.publish(self.request.id, given_up.reason, message, attempt)
+        return "dead-lettered"
+    except RetryLater as later:
         tried = attempt + 1 if later.counts else attempt
-        if tried >= settings.WORKFLOW_MAX_ATTEMPTS:
-            reason = f"gave up after {tried} attempts: {later.reason}"
-            services.give_up(message, reason)
-            deadletters.publish(self.request.id, reason, message, tried)
-            return "dead-lettered"
+        if later.final or (later.counts and tried >= settings.WORKFLOW_MAX_ATTEMPTS):
+            reason = (
+                later.reason if later.final else f"gave up after {tried} attempts: {later.reason}"
+            )
+            try:
+                services.give_up(message, reason)
+            except RetryLater as pending:  # the undo cannot run yet: try it again later
+                later = pending
+            else:
+                deadletters.publish(self.request.id, reason, message, tried)
+                return "dead-lettered"
         logger.info("retrying %s in %.1fs: %s", self.request.id, later.countdown, later.reason)
         kwargs = {"replayed": replayed, "attempt": tried}
         raise self.retry(countdown=later.countdown, kwargs=kwargs, exc=later) from later
