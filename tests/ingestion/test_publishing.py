@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.conf import settings
 
 from fabrikam.contract.messages import TASK_NAME
 from tests.ingestion import broker
@@ -240,3 +241,16 @@ def test_a_delivery_id_path_is_matched_case_insensitively(api, received, method)
     )
     assert response.status_code == 202
     assert received()[0].body["deliveryId"] == "3f2b8c0e1d4a"
+
+
+def test_a_new_delivery_stores_only_its_owner_in_the_ingestion_store(api, received, redis_store):
+    # A fresh delivery id's one delivery message is always n = 1: no counter is kept for it.
+    response = api.post(URL, DeliveryRequestFactory(), format="json")
+    delivery_id = response.json()["deliveryId"]
+
+    stored = {key.decode() for key in redis_store.keys("*:ingestion:*")}
+
+    assert stored == {f"{settings.REDIS_KEY_PREFIX}:ingestion:owner:{delivery_id}"}
+    assert redis_store.get(stored.pop()) == b"contoso"
+    [message] = received()
+    assert message.headers["id"] == f"{delivery_id}:delivery:1"

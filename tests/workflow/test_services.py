@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from redis.connection import AbstractConnection
 
 from fabrikam.apps.workflow import repository, services
 from fabrikam.apps.workflow.exceptions import LockLost, RetryLater
@@ -67,6 +68,26 @@ def test_a_delivery_stores_one_package_one_drone_and_one_delivery(fake):
     delivery = fake.deliveries[message["deliveryId"]]
     assert (delivery["stage"], delivery["droneId"]) == ("Created", "drone-1")
     assert delivery["pickupETA"] == "2026-12-03T10:05:00Z"
+
+
+def test_a_delivery_takes_eight_redis_round_trips(fake, monkeypatch):
+    # lock, state, first attempt, running, package done, drone + ETAs (kept, not read back),
+    # delivery done + completed in one write, unlock
+    sent = []
+    send = AbstractConnection.send_packed_command
+
+    def counting(self, command, check_health=True):
+        sent.append(command)
+        return send(self, command, check_health)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
+    message = DeliveryMessageFactory()
+
+    assert services.handle(message).status == Status.COMPLETED
+
+    assert len(sent) == 8
+    assert state(message["deliveryId"])["deliveryDone"] == "1"
+    assert fake.deliveries[message["deliveryId"]]["pickupETA"] == "2026-12-03T10:05:00Z"
 
 
 def test_a_redelivered_completed_delivery_calls_nothing_again(fake):

@@ -48,7 +48,11 @@ def delivery_owner(delivery_id: str) -> Owner:
 def delivery_status(delivery_id: str) -> DeliveryStatus:
     """Stage, last known location and ETAs from the drone's flight updates; before the first
     one, the pickup location and the ETAs of the drone's assignment."""
-    delivery = get_delivery(delivery_id)
+    return status_of(get_delivery(delivery_id))
+
+
+def status_of(delivery: Delivery) -> DeliveryStatus:
+    """`delivery_status` of a delivery already read."""
     return DeliveryStatus(
         stage=delivery.stage,
         last_known_location=delivery.last_location or delivery.pickup,

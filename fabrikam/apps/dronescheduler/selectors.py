@@ -5,8 +5,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, F, FloatField, QuerySet, Sum, Value
 from django.db.models.expressions import ExpressionWrapper
 from django.db.models.functions import Sqrt
@@ -127,14 +130,74 @@ def nearest_available_drone(
     found within a radius is the nearest of all (any drone outside is farther). With `lock`, it
     is locked until the caller's transaction ends, skipping drones other transactions hold."""
     for radius in (*SEARCH_RADII_KM, None):
-        drones = available_drones_by_distance(
-            pickup, dropoff, weight_kg, size, within_km=radius
-        ).exclude(pk__in=excluding)
-        if lock:
-            drones = drones.select_for_update(skip_locked=True, of=("self",))
-        if (drone := drones.first()) is not None:
+        sql = _nearest_sql(connection.vendor, radius is not None, len(excluding), lock)
+        params = _nearest_params(pickup, dropoff, weight_kg, size, radius, excluding)
+        for drone in Drone.objects.raw(sql, params):
             return drone
     return None
+
+
+# `available_drones_by_distance(...).exclude(pk__in=excluding).first()` (with its lock) written
+# once as SQL: building that queryset anew for every radius of every assignment cost more CPU
+# than running it. tests/dronescheduler/test_nearest_search.py holds the two to the same answer.
+def _sq_degrees(lat: str, lon: str) -> str:
+    """Squared flat-earth degrees to a point; params: lat, lat, lon, cos, lon, cos."""
+    return f"(({lat} - %s) * ({lat} - %s) + (({lon} - %s) * %s) * (({lon} - %s) * %s))"
+
+
+@lru_cache(maxsize=64)
+def _nearest_sql(vendor: str, boxed: bool, excluded: int, lock: bool) -> str:
+    trip_km = (
+        f"((SQRT({_sq_degrees('latitude', 'longitude')}) * %s) + %s"
+        f" + (SQRT({_sq_degrees('home_latitude', 'home_longitude')}) * %s)) * %s"
+    )
+    where = [
+        "status = %s",
+        "max_payload_kg >= %s",
+        "max_package_size >= %s",
+        f"((range_km * battery) / %s) >= ({trip_km})",
+    ]
+    if boxed:
+        where += [
+            "latitude BETWEEN %s AND %s",
+            "longitude BETWEEN %s AND %s",
+            f"{_sq_degrees('latitude', 'longitude')} <= %s",
+        ]
+    if excluded:
+        where.append(f"NOT (id IN ({', '.join(['%s'] * excluded)}))")
+    table = Drone._meta.db_table
+    sql = (
+        f"SELECT * FROM {table} WHERE {' AND '.join(where)}"
+        f" ORDER BY {_sq_degrees('latitude', 'longitude')} ASC, id ASC LIMIT 1"
+    )
+    if lock and vendor == "postgresql":  # SQLite has no row locks: its writers take turns
+        sql += f" FOR UPDATE OF {table} SKIP LOCKED"
+    return sql
+
+
+def _nearest_params(
+    pickup: Location,
+    dropoff: Location,
+    weight_kg: float,
+    size: int,
+    radius: float | None,
+    excluding: list[str],
+) -> list[Any]:
+    def sq_params(to: Location) -> list[float]:
+        cos_lat = math.cos(math.radians(to.latitude))
+        return [to.latitude, to.latitude, to.longitude, cos_lat, to.longitude, cos_lat]
+
+    reserve = 1 + settings.DRONE_BATTERY_RESERVE
+    params: list[Any] = [DroneStatus.AVAILABLE.value, weight_kg, size, 100.0]
+    params += [*sq_params(pickup), KM_PER_DEGREE, distance_km(pickup, dropoff)]
+    params += [*sq_params(dropoff), KM_PER_DEGREE, reserve * BATTERY_FILTER_SLACK]
+    if radius is not None:
+        reach = radius / KM_PER_DEGREE  # in degrees of latitude
+        cos_lat = math.cos(math.radians(pickup.latitude))
+        params += [pickup.latitude - reach, pickup.latitude + reach]
+        params += [pickup.longitude - reach / cos_lat, pickup.longitude + reach / cos_lat]
+        params += [*sq_params(pickup), reach * reach]
+    return [*params, *excluding, *sq_params(pickup)]
 
 
 def get_drone(drone_id: str) -> Drone:

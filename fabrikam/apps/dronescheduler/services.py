@@ -88,11 +88,8 @@ def assign_drone(request: AssignmentRequest) -> DroneDelivery:
     LOCKED), so the others pass over it; SQLite transactions begin IMMEDIATE (settings), so
     writers take turns.
     """
-    existing = _assignment_of(request.delivery_id)
-    if existing is not None:
-        return _unless_released(existing)
     try:
-        return _assign_nearest(request)
+        return _assign_nearest(request)  # a repeat finds its assignment in there
     except IntegrityError:
         # A concurrent call for the same delivery won; its assignment is the answer.
         return selectors.get_drone_delivery(request.delivery_id)

@@ -10,8 +10,8 @@ short publishing lease. Later requests with that key:
   delivery id and message id, so a retry after an ambiguous failure cannot create a second delivery.
 
 Keys are per API client (`scoped_key`): one client's key never meets another's, so it can neither
-block another business's request nor be probed by it. Keys share a hash tag so the scripts stay
-valid on a clustered Redis.
+block another business's request nor be probed by it. The keys and the Redis calls are in
+fabrikam.apps.ingestion.repository.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django_redis import get_redis_connection
 
+from fabrikam.apps.ingestion import repository
 from fabrikam.problems import Conflict, Unprocessable
 
 PUBLISH = "publish"  # this request must publish (then `complete` or `abandon`)
@@ -100,22 +100,19 @@ def publish_deadline() -> float:
     return settings.BROKER_CONNECT_TIMEOUT + 2 * settings.BROKER_PUBLISH_TIMEOUT
 
 
-def _keys(idempotency_key: str) -> list[str]:
-    digest = hashlib.sha256(idempotency_key.encode()).hexdigest()
-    base = f"{settings.REDIS_KEY_PREFIX}:ingestion:v1:idem:{{{digest}}}"
-    return [base, f"{base}:lock", f"{base}:outcomes"]
+_keys = repository.idempotency_keys
 
 
 def claim(
     idempotency_key: str, request_fingerprint: str, delivery_id: str, message_id: str
 ) -> Claim:
     """What this request must do with `idempotency_key` (see the module doc)."""
-    redis = get_redis_connection("default")
     token = secrets.token_hex(16)
     lease_ms = int(2 * publish_deadline() * 1000)
-    answer = redis.register_script(_CLAIM)(
-        keys=_keys(idempotency_key),
-        args=[
+    answer = repository.run_idempotency_script(
+        _CLAIM,
+        idempotency_key,
+        [
             request_fingerprint,
             delivery_id,
             message_id,
@@ -139,23 +136,19 @@ def claim(
 
 def _await_outcome(idempotency_key: str, since: str) -> str:
     """Block on the key's outcome stream until the request holding the lease settles it."""
-    redis = get_redis_connection("default")
-    outcomes = _keys(idempotency_key)[2]
     deadline = time.monotonic() + publish_deadline() + 1
     while (remaining := deadline - time.monotonic()) > 0:
         # Blocks of at most a second stay well inside the Redis client's socket timeout.
         block_ms = max(1, int(min(remaining, 1.0) * 1000))
-        for _stream, entries in redis.xread({outcomes: since}, count=1, block=block_ms) or []:
-            for _entry_id, fields in entries:
-                return _text(fields.get(b"outcome") or fields.get("outcome"))
+        outcome = repository.read_outcome(idempotency_key, since, block_ms)
+        if outcome is not None:
+            return outcome
     raise IdempotentRequestInProgress("Retry in a moment to get its result.")
 
 
 def _settle(claim_: Claim, outcome: str) -> None:
-    redis = get_redis_connection("default")
-    redis.register_script(_SETTLE)(
-        keys=_keys(claim_.key),
-        args=[claim_.token, outcome, int(2 * publish_deadline() * 1000)],
+    repository.run_idempotency_script(
+        _SETTLE, claim_.key, [claim_.token, outcome, int(2 * publish_deadline() * 1000)]
     )
 
 

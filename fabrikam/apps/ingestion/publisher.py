@@ -20,11 +20,9 @@ import threading
 from typing import Any
 
 from django.conf import settings
-from django_redis import get_redis_connection
 from kombu import Connection, Queue
 from kombu.connection import ConnectionPool
 from kombu.exceptions import KombuError, LimitExceeded
-from redis.client import Pipeline
 
 from fabrikam import broker
 from fabrikam.celery import app
@@ -64,34 +62,6 @@ def queues() -> list[Queue]:
         broker.queue(settings.DELIVERY_REQUESTS_QUEUE, url),
         broker.queue(settings.DELIVERY_REQUESTS_DEADLETTER_QUEUE, url),
     ]
-
-
-# Longer than a delivery lives (cancelled ones are kept 7 days), so a message id is not reused.
-SEQUENCE_TTL_SECONDS = 30 * 24 * 3600
-
-
-def _sequence_key(delivery_id: str, operation: str) -> str:
-    return f"{settings.REDIS_KEY_PREFIX}:ingestion:v1:seq:{delivery_id}:{operation}"
-
-
-def next_message_id(delivery_id: str, operation: str, pipe: Pipeline | None = None) -> str:
-    """`{deliveryId}:{operation}:{n}`, n counting this delivery's messages of that operation.
-
-    Given a `pipe`, the count is only queued on it (returns ""): the caller executes the pipeline
-    and passes the INCR's reply to `message_id`."""
-    key = _sequence_key(delivery_id, operation)
-    if pipe is not None:
-        pipe.incr(key)
-        pipe.expire(key, SEQUENCE_TTL_SECONDS)
-        return ""
-    with get_redis_connection("default").pipeline(transaction=True) as own:
-        next_message_id(delivery_id, operation, own)
-        n, _ = own.execute()
-    return message_id(delivery_id, operation, n)
-
-
-def message_id(delivery_id: str, operation: str, n: int) -> str:
-    return f"{delivery_id}:{operation}:{n}"
 
 
 def _failures(connection: Connection) -> tuple[type[BaseException], ...]:

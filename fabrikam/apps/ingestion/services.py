@@ -11,11 +11,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
-from django_redis import get_redis_connection
 from redis.exceptions import RedisError
 
 from fabrikam.apps.accounts.principal import Principal
-from fabrikam.apps.ingestion import idempotency, messages, ownership, publisher
+from fabrikam.apps.ingestion import idempotency, messages, publisher, repository
 from fabrikam.apps.ingestion.exceptions import (
     DeliveryBeingCancelled,
     DeliveryRequestNotFound,
@@ -44,7 +43,7 @@ def require_own_delivery(delivery_id: str, principal: Principal) -> None:
     if principal.acts_for_every_owner:
         return
     with _redis_errors_as_503():
-        owner_id = ownership.owner_of(delivery_id)
+        owner_id = repository.owner_of(delivery_id)
     if owner_id is None or not principal.may_act_for(owner_id):
         raise DeliveryRequestNotFound(f"You have no delivery {delivery_id}.")
 
@@ -65,12 +64,10 @@ def request_delivery(
     delivery_id = new_delivery_id()
     if not idempotency_key:
         with _redis_errors_as_503():
-            message_id = _register(delivery_id, request["ownerId"])
+            message_id = repository.new_delivery(delivery_id, request["ownerId"], messages.DELIVERY)
         publisher.publish(messages.delivery_message(delivery_id, request), message_id, trace)
         return delivery_id
-    with _redis_errors_as_503():
-        message_id = publisher.next_message_id(delivery_id, messages.DELIVERY)
-
+    message_id = repository.message_id(delivery_id, messages.DELIVERY, repository.FIRST)
     fingerprint = idempotency.fingerprint(messages.echo(request))
     with _redis_errors_as_503():
         claim = idempotency.claim(
@@ -84,7 +81,7 @@ def request_delivery(
             retry_after=settings.BROKER_RETRY_AFTER_SECONDS,
         )
     with _redis_errors_as_503():
-        ownership.record(claim.delivery_id, request["ownerId"])
+        repository.record_owner(claim.delivery_id, request["ownerId"])
     message = messages.delivery_message(claim.delivery_id, request)
     try:
         publisher.publish(message, claim.message_id, trace)
@@ -102,31 +99,23 @@ def request_delivery(
     return claim.delivery_id
 
 
-def _register(delivery_id: str, owner_id: str) -> str:
-    """A new delivery's owner and first message id, in one round trip to Redis."""
-    with get_redis_connection("default").pipeline(transaction=True) as pipe:
-        ownership.record(delivery_id, owner_id, pipe)
-        publisher.next_message_id(delivery_id, messages.DELIVERY, pipe)
-        return publisher.message_id(delivery_id, messages.DELIVERY, pipe.execute()[1])
-
-
 def reschedule_delivery(delivery_id: str, changes: dict[str, Any], trace: dict[str, str]) -> None:
     """Queue new locations or times; a delivery whose cancel was accepted here is a 409 (the
     workflow could only dead-letter the reschedule)."""
     with _redis_errors_as_503():
-        if ownership.cancel_requested(delivery_id):
+        if repository.cancel_requested(delivery_id):
             raise DeliveryBeingCancelled(
                 f"Delivery {delivery_id} was cancelled; request a new delivery instead."
             )
-        message_id = publisher.next_message_id(delivery_id, messages.RESCHEDULE)
+        message_id = repository.next_message_id(delivery_id, messages.RESCHEDULE)
     publisher.publish(messages.reschedule_message(delivery_id, changes), message_id, trace)
 
 
 def cancel_delivery(delivery_id: str, trace: dict[str, str]) -> None:
     with _redis_errors_as_503():
-        message_id = publisher.next_message_id(delivery_id, messages.CANCEL)
+        message_id = repository.next_message_id(delivery_id, messages.CANCEL)
     publisher.publish(messages.cancel_message(delivery_id), message_id, trace)
     try:
-        ownership.record_cancel(delivery_id)
+        repository.record_cancel(delivery_id)
     except RedisError as exc:  # queued all the same: a 202; only a later reschedule is not refused
         logger.warning("queued the cancel of %s but could not record it: %s", delivery_id, exc)

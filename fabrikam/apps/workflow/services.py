@@ -202,22 +202,20 @@ def _schedule(message: dict[str, Any], attempt: int) -> Outcome:
         if not state.get("packageDone"):
             clients.put_package(message["packageInfo"]["packageId"], _package_body(message))
             repository.update(delivery_id, packageDone=1)
-        drone_id = state.get("droneId") or _assign(message, started)
+        drone_id = state.get("droneId") or _assign(message, started, state)
         if not state.get("deliveryDone"):
-            etas = repository.load(delivery_id)
             body = _delivery_body(message, drone_id)
-            body.update({k: etas[k] for k in ("pickupETA", "deliveryETA") if etas.get(k)})
+            body.update({k: state[k] for k in ("pickupETA", "deliveryETA") if state.get(k)})
             try:
                 clients.put_delivery(delivery_id, body)
             except PermanentError as error:
                 if not _already_completed(error):
                     raise
-            repository.update(delivery_id, deliveryDone=1)
     except TransientError as error:
         raise _transient(delivery_id, error, attempt, started, "shedWaits") from error
     except PermanentError as error:
         return _compensate(message, _refusal(error), attempt)
-    repository.update(delivery_id, status=Status.COMPLETED)
+    repository.update(delivery_id, deliveryDone=1, status=Status.COMPLETED)  # one write
     logger.info("delivery %s scheduled with drone %s", delivery_id, drone_id)
     return Outcome(Status.COMPLETED, drone_id=drone_id)
 
@@ -236,7 +234,8 @@ def _refusal(error: PermanentError) -> str:
     return f"{error.service} refused: {error.detail}"
 
 
-def _assign(message: dict[str, Any], started: float) -> str:
+def _assign(message: dict[str, Any], started: float, state: dict[str, str]) -> str:
+    """Assign a drone and record it with its ETAs, also in `state` (not read back)."""
     delivery_id = message["deliveryId"]
     try:
         assignment = clients.assign_drone(delivery_id, _assignment_body(message))
@@ -257,12 +256,13 @@ def _assign(message: dict[str, Any], started: float) -> str:
             None,
             f"no drone became available within {deadline:g}s",
         ) from error
-    repository.update(
-        delivery_id,
-        droneId=assignment["droneId"],
-        pickupETA=assignment.get("pickupETA") or "",
-        deliveryETA=assignment.get("deliveryETA") or "",
-    )
+    assigned = {
+        "droneId": assignment["droneId"],
+        "pickupETA": assignment.get("pickupETA") or "",
+        "deliveryETA": assignment.get("deliveryETA") or "",
+    }
+    repository.update(delivery_id, **assigned)
+    state.update(assigned)
     return assignment["droneId"]
 
 

@@ -49,6 +49,9 @@ from fabrikam.apps.deliveries.exceptions import DeliveryNotFound
 from fabrikam.apps.deliveries.records import Delivery
 from fabrikam.openapi import problems
 
+# Built once: a serializer copies its fields on every construction, a third of a status read's
+# CPU; reading one (to_representation) changes nothing in it, so threads can share it.
+STATUS = DeliveryStatusSerializer()
 RESUME_POINT = re.compile(r"^ *([0-9]*) *$")  # Last-Event-ID: an offset >= 0, or empty for none
 CLOSED = "The delivery is completed or cancelled (or changed concurrently: retry)."
 
@@ -144,8 +147,10 @@ class DeliveryStatusView(APIView):
     @extend_schema(responses=DeliveryStatusSerializer, operation_id="getDeliveryStatus")
     def get(self, request: Request, delivery_id: str) -> Response:
         if self.owner_only:
-            _own_delivery(request, delivery_id)
-        return Response(DeliveryStatusSerializer(selectors.delivery_status(delivery_id)).data)
+            delivery = _own_delivery(request, delivery_id)  # read once, for both
+        else:
+            delivery = selectors.get_delivery(delivery_id)
+        return Response(STATUS.to_representation(selectors.status_of(delivery)))
 
 
 class DeliveryEventsView(APIView):
