@@ -93,3 +93,10 @@ def test_the_old_settings_name_still_means_production(tmp_path):
     assert shown(result) == ["fabrikam.settings", "True"]
     refused = run([sys.executable, "manage.py", "check"], {**env, "DEBUG": "false"})
     assert "SECRET_KEY is required when DEBUG is off" in refused.stderr
+
+
+def test_the_suite_itself_runs_on_the_test_settings():
+    # The test settings put SQLite in a file, whose busy timeout concurrent tests rely on.
+    from django.conf import settings
+
+    assert settings.SETTINGS_MODULE == "fabrikam.settings.test"

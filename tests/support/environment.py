@@ -16,6 +16,9 @@ import pytest
 
 _state: dict[str, object] = {}
 
+# Before anything imports the fabrikam package: its Celery module defaults the settings to
+# production, and an environment variable wins over pyproject's DJANGO_SETTINGS_MODULE.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fabrikam.settings.test")
 os.environ.setdefault("DEBUG", "true")
 if not os.environ.get("AUTH_SIGNING_KEY"):
     # One key for the session: tests sign tokens with it, and the processes they start check them.
