@@ -83,7 +83,7 @@ def seed(count: int) -> None:
 
     from fabrikam.apps.dronescheduler.fleet import build_drones
     from fabrikam.apps.dronescheduler.models import Drone
-    from fabrikam.geo import Location
+    from fabrikam.contract.geo import Location
 
     print("  migrating …", flush=True)
     call_command("migrate", verbosity=0)
@@ -100,7 +100,7 @@ def seed(count: int) -> None:
 def requests_for(count: int) -> list:
     from fabrikam.apps.dronescheduler.fleet import random_point
     from fabrikam.apps.dronescheduler.services import AssignmentRequest, PackageDetail
-    from fabrikam.geo import Location
+    from fabrikam.contract.geo import Location
 
     rng = random.Random(42)
     center = Location(47.6062, -122.3321)
@@ -118,7 +118,7 @@ def python_scan(request) -> object:
     """Baseline: every available drone into Python, the same rules checked one by one."""
     from fabrikam.apps.dronescheduler.models import Drone, DroneStatus
     from fabrikam.apps.dronescheduler.services import has_battery_for, trip_km
-    from fabrikam.geo import distance_km
+    from fabrikam.contract.geo import distance_km
 
     best, best_km = None, math.inf
     for drone in Drone.objects.filter(status=DroneStatus.AVAILABLE):

@@ -61,7 +61,7 @@ def start_redis() -> object | None:
     """The embedded Redis when REDIS_URL is unset; the server process to stop, or None."""
     if os.environ.get("REDIS_URL"):
         return None
-    from fabrikam import embedded_redis
+    from fabrikam.runtime import embedded_redis
 
     data_dir = Path(tempfile.mkdtemp(prefix="fabrikam-bench-"))
     os.environ["FABRIKAM_DATA_DIR"] = str(data_dir)
@@ -90,7 +90,7 @@ class Bench:
     # --- data ---
 
     def place(self) -> Any:
-        from fabrikam.geo import Location
+        from fabrikam.contract.geo import Location
 
         rng = self.rng
         return Location(round(rng.uniform(47.5, 47.7), 6), round(rng.uniform(-122.4, -122.2), 6))

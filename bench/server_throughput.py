@@ -1,4 +1,4 @@
-"""Plain API throughput of the HTTP server (gunicorn's asyncio worker + fabrikam.wsgi_bridge)
+"""Plain API throughput of the HTTP server (gunicorn's asyncio worker + fabrikam.server.wsgi_bridge)
 against the gthread worker it replaced, measured with wrk in the same run.
 
     python bench/server_throughput.py [--rounds 3] [--seconds 10] [--connections 16] [--port 18220]
@@ -41,7 +41,7 @@ COMMON = [
     "--forwarded-allow-ips",
     "*",
     "--config",
-    "python:fabrikam.gunicorn_hooks",
+    "python:fabrikam.server.gunicorn_hooks",
     "--no-control-socket",
 ]
 SERVERS = {
@@ -55,7 +55,7 @@ SERVERS = {
     "asgi + bridge (now)": [
         "fabrikam.asgi:application",
         "--worker-class",
-        "fabrikam.gunicorn_worker.Worker",
+        "fabrikam.server.gunicorn_worker.Worker",
     ],
 }
 
@@ -131,7 +131,7 @@ def main() -> None:
     servers: dict[str, subprocess.Popen] = {}
     try:
         if not env.get("REDIS_URL"):
-            from fabrikam import embedded_redis
+            from fabrikam.runtime import embedded_redis
 
             redis_server = embedded_redis.start(data_dir)
             env["REDIS_URL"] = embedded_redis.url_for(data_dir)

@@ -35,8 +35,8 @@ from opentelemetry.sdk.trace.export import (  # noqa: E402
     SpanExportResult,
 )
 
-from fabrikam import telemetry  # noqa: E402
-from fabrikam.logs import JsonFormatter, PlainFormatter  # noqa: E402
+from fabrikam.observability import telemetry  # noqa: E402
+from fabrikam.observability.logs import JsonFormatter, PlainFormatter  # noqa: E402
 from tests.support import auth  # noqa: E402
 
 

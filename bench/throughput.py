@@ -157,7 +157,7 @@ class System:
     def start_http(self) -> None:
         from django.conf import settings
 
-        from fabrikam import processes
+        from fabrikam.runtime import processes
 
         say("==> starting gunicorn (every HTTP role) and the bare baseline")
         workers = settings.GUNICORN_WORKERS
@@ -174,7 +174,7 @@ class System:
             wait_for(lambda url=url: _ok(url), 60, url)
 
     def start_worker(self) -> None:
-        from fabrikam import processes
+        from fabrikam.runtime import processes
 
         self.worker = subprocess.Popen(processes.celery_worker(), cwd=ROOT, env=self.env)
 

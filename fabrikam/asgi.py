@@ -1,10 +1,11 @@
 """The application gunicorn serves (`fabrikam.asgi:application`): the project's WSGI application
-(fabrikam.wsgi) behind fabrikam.wsgi_bridge, which hands it only requests that arrived whole."""
+(fabrikam.wsgi) behind fabrikam.server.wsgi_bridge, which hands it only requests that arrived
+whole."""
 
 from django.conf import settings
 
+from fabrikam.server.wsgi_bridge import WSGIBridge
 from fabrikam.wsgi import application as wsgi_application
-from fabrikam.wsgi_bridge import WSGIBridge
 
 application = WSGIBridge(
     wsgi_application,

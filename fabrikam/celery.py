@@ -25,7 +25,8 @@ _worker: dict[str, Any] = {}  # this worker's probe state and its Consumer, once
 @signals.celeryd_init.connect  # early: the worker warns (e.g. about running as root) before
 @signals.setup_logging.connect  # Celery configures nothing itself when this has a receiver
 def _setup_logging(**kwargs: Any) -> None:
-    """The project's log format (fabrikam/logs.py) in the worker and beat, warnings included."""
+    """The project's log format (fabrikam/observability/logs.py) in the worker and beat, warnings
+    included."""
     import logging
     from logging.config import dictConfig
 
@@ -80,7 +81,7 @@ def is_consuming(consumer: Any, queue: str) -> bool:
 
 def _consumed_queues(consumer: Any) -> list[str]:
     """The queues this worker was started to consume: its role's, from the role map, put on its
-    command line by fabrikam/processes.py (`--queues`)."""
+    command line by fabrikam/runtime/processes.py (`--queues`)."""
     return list(consumer.app.amqp.queues.consume_from)
 
 
@@ -99,7 +100,7 @@ def _worker_init(sender: Any = None, **kwargs: Any) -> None:
     _worker["probes"] = _start_probes(settings.FABRIKAM_ROLE, consuming=_consuming)
     if "solo" in str(getattr(sender, "pool_cls", "")):
         # No pool processes will fork (the scheduler): tasks run here, so trace here.
-        from fabrikam import telemetry
+        from fabrikam.observability import telemetry
 
         telemetry.configure(settings.FABRIKAM_ROLE)
 
@@ -115,21 +116,21 @@ def _worker_ready(sender: Any = None, **kwargs: Any) -> None:
 def _worker_process_init(**kwargs: Any) -> None:
     from django.conf import settings
 
-    from fabrikam import telemetry
+    from fabrikam.observability import telemetry
 
     telemetry.configure(settings.FABRIKAM_ROLE)
 
 
 @signals.worker_process_shutdown.connect
 def _worker_process_shutdown(**kwargs: Any) -> None:
-    from fabrikam import telemetry
+    from fabrikam.observability import telemetry
 
     telemetry.flush()
 
 
 @signals.beat_init.connect
 def _beat_init(sender: Any = None, **kwargs: Any) -> None:
-    from fabrikam import telemetry
+    from fabrikam.observability import telemetry
 
     telemetry.configure("scheduler")
     if "probes" in _worker:

@@ -3,7 +3,8 @@
 A role is what one process (one Deployment in the Helm chart) does: the HTTP routes it mounts,
 whether it runs a Celery worker or beat and the queues that worker consumes, and the stores its
 readiness probe checks (and whose gauges its /metrics shows). Settings, URLs, health checks,
-metrics, the `serve`/`dev` commands (fabrikam/processes.py) and the chart all read from here.
+metrics, the `serve`/`dev` commands (fabrikam/runtime/processes.py) and the chart all read from
+here.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ ROLES: dict[str, Role] = {
         Role(
             "admin",
             Process.HTTP,
-            ("fabrikam.admin_urls",),
+            ("fabrikam.web.admin_urls",),
             frozenset({Store.DATABASE, Store.PACKAGES_DATABASE, Store.REDIS}),
             public=True,
         ),

@@ -23,6 +23,6 @@ def urlpatterns_for(role: str) -> list:
 
 urlpatterns = urlpatterns_for(settings.FABRIKAM_ROLE)
 
-handler400 = "fabrikam.problems.bad_request"
-handler404 = "fabrikam.problems.not_found"
-handler500 = "fabrikam.problems.server_error"
+handler400 = "fabrikam.web.problems.bad_request"
+handler404 = "fabrikam.web.problems.not_found"
+handler500 = "fabrikam.web.problems.server_error"

@@ -16,7 +16,7 @@ settings.configure(
     ROOT_URLCONF=__name__,
     MIDDLEWARE=[],
     INSTALLED_APPS=[],
-    GUNICORN_HEADER_TIMEOUT=10.0,  # read by fabrikam.gunicorn_worker, as in the system
+    GUNICORN_HEADER_TIMEOUT=10.0,  # read by fabrikam.server.gunicorn_worker, as in the system
 )
 
 
@@ -28,7 +28,7 @@ urlpatterns = [path("bare", status)]
 
 from django.core.wsgi import get_wsgi_application  # noqa: E402 - after settings.configure
 
-from fabrikam.wsgi_bridge import WSGIBridge  # noqa: E402 - after settings.configure
+from fabrikam.server.wsgi_bridge import WSGIBridge  # noqa: E402 - after settings.configure
 
 # The same front as the system (fabrikam.asgi): the asyncio worker hands whole requests to
 # GUNICORN_THREADS threads.

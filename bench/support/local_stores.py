@@ -19,7 +19,7 @@ def local_stores() -> Iterator[Path]:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fabrikam.settings")
     redis_server = None
     if not os.environ.get("REDIS_URL"):
-        from fabrikam import embedded_redis
+        from fabrikam.runtime import embedded_redis
 
         print("starting an embedded Redis …", flush=True)
         redis_server = embedded_redis.start(data_dir)

@@ -8,7 +8,7 @@
 Each of them builds on `base`, which gathers the Django project and one module per integration
 (stores, messaging, workflow, observability, security) and per context that has settings of its
 own (ingestion, deliveries, dronescheduler). Every variable is read in exactly one module, with the
-typed readers of fabrikam/env.py. DJANGO_SETTINGS_MODULE, when set, picks the module.
+typed readers of fabrikam/settings/env.py. DJANGO_SETTINGS_MODULE, when set, picks the module.
 """
 
 import os

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
 
-from fabrikam import env
+from fabrikam.settings import env
 from fabrikam.settings.deliveries import *  # noqa: F403
 from fabrikam.settings.dronescheduler import *  # noqa: F403
 from fabrikam.settings.ingestion import *  # noqa: F403
@@ -20,7 +20,7 @@ from fabrikam.settings.stores import *  # noqa: F403
 from fabrikam.settings.workflow import *  # noqa: F403
 
 INSTALLED_APPS = [
-    "fabrikam.admin_site.AdminConfig",  # django.contrib.admin with the hardened admin site
+    "fabrikam.web.admin_site.AdminConfig",  # django.contrib.admin with the hardened admin site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -44,8 +44,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "fabrikam.apps.common.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "fabrikam.problems.ApiNotFoundMiddleware",
-    "fabrikam.case_insensitive_paths.CaseInsensitivePathMiddleware",
+    "fabrikam.web.problems.ApiNotFoundMiddleware",
+    "fabrikam.web.case_insensitive_paths.CaseInsensitivePathMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -80,7 +80,8 @@ GUNICORN_WORKERS = env.integer("GUNICORN_WORKERS", 2)
 GUNICORN_THREADS = env.integer("GUNICORN_THREADS", 4)
 GUNICORN_TIMEOUT = env.integer("GUNICORN_TIMEOUT", 30)
 # A connection's first request must have sent all its headers this many seconds after it was
-# accepted, or it is closed (fabrikam/gunicorn_worker.py); later ones within gunicorn's keepalive.
+# accepted, or it is closed (fabrikam/server/gunicorn_worker.py); later ones within gunicorn's
+# keepalive.
 GUNICORN_HEADER_TIMEOUT = env.number("GUNICORN_HEADER_TIMEOUT", 10.0)
 if GUNICORN_HEADER_TIMEOUT <= 0:
     raise ImproperlyConfigured("GUNICORN_HEADER_TIMEOUT must be greater than 0")
@@ -88,10 +89,10 @@ if GUNICORN_HEADER_TIMEOUT <= 0:
 # --- REST API ---
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["fabrikam.parsers.LimitedJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["fabrikam.web.parsers.LimitedJSONParser"],
     "UNAUTHENTICATED_USER": None,
-    "EXCEPTION_HANDLER": "fabrikam.problems.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "fabrikam.openapi.ContractAutoSchema",
+    "EXCEPTION_HANDLER": "fabrikam.web.problems.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "fabrikam.web.openapi.ContractAutoSchema",
     # Who may call what (security.py, SECURITY.md).
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "fabrikam.apps.accounts.authentication.BearerTokenAuthentication"
@@ -110,10 +111,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "COMPONENT_SPLIT_REQUEST": True,
-    # The contract must be true (issue 16): see fabrikam/openapi.py.
+    # The contract must be true (issue 16): see fabrikam/web/openapi.py.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "fabrikam.openapi.document_problems",
+        "fabrikam.web.openapi.document_problems",
     ],
     "ENUM_NAME_OVERRIDES": {
         "DeliveryStageEnum": "fabrikam.apps.deliveries.stages.DeliveryStage",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
 
-from fabrikam import env
+from fabrikam.settings import env
 
 DELIVERY_CANCELLED_TTL_SECONDS = env.integer("DELIVERY_CANCELLED_TTL_SECONDS", 7 * 24 * 3600)
 DELIVERY_TOMBSTONE_TTL_SECONDS = env.integer("DELIVERY_TOMBSTONE_TTL_SECONDS", 90 * 24 * 3600)

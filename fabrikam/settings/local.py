@@ -7,7 +7,7 @@ cookies and HSTS; logs are plain text. DEBUG=false still turns it off.
 
 import os
 
-from fabrikam import env
+from fabrikam.settings import env
 
 # Before base reads it; `make run`'s gunicorn and Celery processes inherit it.
 if env.raw("DEBUG") is None:

@@ -8,7 +8,8 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
-from fabrikam import broker, env
+from fabrikam.messaging import broker
+from fabrikam.settings import env
 from fabrikam.settings.stores import REDIS_URL
 from fabrikam.settings.workflow import WORKFLOW_RETRY_MAX_DELAY, WORKFLOW_TASK_TIME_LIMIT
 

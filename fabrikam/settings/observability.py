@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
 
-from fabrikam import env, logs, telemetry
+from fabrikam.observability import logs, telemetry
+from fabrikam.settings import env
 from fabrikam.settings.runtime import DEBUG
 
 LOG_LEVEL = env.string("LOG_LEVEL", "INFO")

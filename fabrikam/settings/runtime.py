@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fabrikam import env, roles
+from fabrikam import roles
+from fabrikam.settings import env
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = Path(env.string("FABRIKAM_DATA_DIR", str(BASE_DIR / "var")))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
 
-from fabrikam import env
+from fabrikam.settings import env
 from fabrikam.settings.runtime import DEBUG
 
 SECRET_KEY = env.string("SECRET_KEY")

@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from fabrikam import embedded_redis, env
+from fabrikam.runtime import embedded_redis
+from fabrikam.settings import env
 from fabrikam.settings.runtime import DATA_DIR, FABRIKAM_ROLE
 
 # --- SQL database (drones, admin users) and the packages alias ---

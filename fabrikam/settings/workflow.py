@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
 
-from fabrikam import env
+from fabrikam.settings import env
 
 # --- The worker ---
 CELERY_WORKER_PREFETCH_MULTIPLIER = env.integer("WORKFLOW_PREFETCH", 1)
@@ -38,7 +38,7 @@ WORKFLOW_LOCK_SECONDS = env.number("WORKFLOW_LOCK_SECONDS", 15.0)
 CELERY_TASK_TIME_LIMIT = WORKFLOW_TASK_TIME_LIMIT
 CELERY_TASK_SOFT_TIME_LIMIT = max(1, WORKFLOW_TASK_TIME_LIMIT - 15)
 
-# --- The other services, reached over HTTP (fabrikam/http.py) ---
+# --- The other services, reached over HTTP (fabrikam/interservice/http.py) ---
 SERVICE_URL_PACKAGE = env.string("SERVICE_URL_PACKAGE", "http://127.0.0.1:8000")
 SERVICE_URL_DRONESCHEDULER = env.string("SERVICE_URL_DRONESCHEDULER", "http://127.0.0.1:8000")
 SERVICE_URL_DELIVERY = env.string("SERVICE_URL_DELIVERY", "http://127.0.0.1:8000")

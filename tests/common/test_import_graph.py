@@ -14,8 +14,8 @@ from tests.support.live import ROOT
 PLATFORM = (
     "fabrikam.celery",
     "fabrikam.apps.common.health",
-    "fabrikam.metrics",
-    "fabrikam.telemetry",
+    "fabrikam.observability.metrics",
+    "fabrikam.observability.telemetry",
 )
 
 

@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from fabrikam import processes
+from fabrikam.runtime import processes
 from tests.support.live import ROOT
 
 

@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from fabrikam import env
+from fabrikam.settings import env
 
 
 def test_file_variant_is_read_when_the_variable_is_absent(tmp_path, monkeypatch):

@@ -69,7 +69,7 @@ def test_django_settings_module_overrides_manage_pys_choice(tmp_path):
     "entry_point",
     [
         "fabrikam.asgi",  # the application gunicorn serves
-        "fabrikam.gunicorn_hooks",  # gunicorn's --config
+        "fabrikam.server.gunicorn_hooks",  # gunicorn's --config
         "fabrikam.celery",  # `celery -A fabrikam`
     ],
 )

@@ -1,6 +1,6 @@
-"""fabrikam.wsgi_bridge: Django gets a request only once it has arrived, as a WSGI server would
-give it; an asynchronous streaming answer is sent from the event loop and closed when the client
-goes away. Driven through the ASGI interface, as gunicorn's asyncio worker calls it."""
+"""fabrikam.server.wsgi_bridge: Django gets a request only once it has arrived, as a WSGI server
+would give it; an asynchronous streaming answer is sent from the event loop and closed when the
+client goes away. Driven through the ASGI interface, as gunicorn's asyncio worker calls it."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 from django.http import HttpResponse, StreamingHttpResponse
 
-from fabrikam.wsgi_bridge import ASYNC_STREAMS, WSGIBridge
+from fabrikam.server.wsgi_bridge import ASYNC_STREAMS, WSGIBridge
 
 MAX_BODY = 16
 

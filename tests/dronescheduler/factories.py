@@ -15,7 +15,7 @@ from fabrikam.apps.dronescheduler.models import (
     Flight,
     PackageSize,
 )
-from fabrikam.geo import EARTH_RADIUS_KM, Location
+from fabrikam.contract.geo import EARTH_RADIUS_KM, Location
 
 SEATTLE = Location(47.6062, -122.3321)
 

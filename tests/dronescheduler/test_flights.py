@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from fabrikam.apps.dronescheduler import flights
 from fabrikam.apps.dronescheduler.models import Drone, DroneStatus, Flight, TrackingUpdate
-from fabrikam.geo import Location, distance_km
+from fabrikam.contract.geo import Location, distance_km
 from tests.dronescheduler.factories import SEATTLE, DroneFactory, assignment_body, north_of
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ import pytest
 from fabrikam.apps.dronescheduler import selectors, services
 from fabrikam.apps.dronescheduler.fleet import random_point
 from fabrikam.apps.dronescheduler.models import Drone, DroneStatus, PackageSize
-from fabrikam.geo import Location
+from fabrikam.contract.geo import Location
 from tests.dronescheduler.factories import (
     SEATTLE,
     DroneFactory,

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from fabrikam.apps.dronescheduler import flights
 from fabrikam.apps.dronescheduler.models import DroneDelivery, Flight
-from fabrikam.geo import Location, distance_km
+from fabrikam.contract.geo import Location, distance_km
 from tests.dronescheduler.factories import SEATTLE, east_of, north_of
 from tests.dronescheduler.test_flights import DROPOFF, PICKUP, assign, fast_flights  # noqa: F401
 

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from fabrikam.apps.dronescheduler.models import Drone, DroneStatus
-from fabrikam.geo import Location, distance_km
+from fabrikam.contract.geo import Location, distance_km
 from tests.dronescheduler.factories import DroneFactory
 
 pytestmark = pytest.mark.django_db

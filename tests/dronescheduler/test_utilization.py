@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from fabrikam.apps.dronescheduler import flights
-from fabrikam.geo import KM_PER_MILE
+from fabrikam.contract.geo import KM_PER_MILE
 from tests.dronescheduler.factories import (
     SEATTLE,
     DroneFactory,

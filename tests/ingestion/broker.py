@@ -9,7 +9,7 @@ from typing import Any
 
 from kombu import Connection
 
-from fabrikam import broker
+from fabrikam.messaging import broker
 from tests.support.tools import missing
 
 

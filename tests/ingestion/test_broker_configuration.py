@@ -14,7 +14,7 @@ from azure.servicebus import ServiceBusClient
 from kombu import Connection
 from kombu.transport import azureservicebus
 
-from fabrikam import broker, servicebus_transport
+from fabrikam.messaging import broker, servicebus_transport
 from tests.support.live import ROOT
 
 NAMESPACE = "sb-fabrikam-dev.servicebus.windows.net"
@@ -115,7 +115,7 @@ def test_celery_uses_service_bus_from_a_connection_string_and_declares_nothing()
     )
 
     assert config["broker_url"] == f"azureservicebus://fabrikam-send:{SAS_KEY}@{NAMESPACE}"
-    assert config["transport"] == "fabrikam.servicebus_transport:Transport"
+    assert config["transport"] == "fabrikam.messaging.servicebus_transport:Transport"
     assert config["transport_options"] == {
         "retry_total": 1,
         "retry_backoff_factor": 0.2,
@@ -139,7 +139,7 @@ def test_celery_uses_service_bus_with_a_managed_identity():
         DELIVERY_REQUESTS_QUEUE="orders",
         DELIVERY_REQUESTS_DEADLETTER_QUEUE="orders-poison",
     )
-    assert config["transport"] == "fabrikam.servicebus_transport:Transport"
+    assert config["transport"] == "fabrikam.messaging.servicebus_transport:Transport"
     assert set(config["queues"]) == {"orders", "orders-poison"}
 
 

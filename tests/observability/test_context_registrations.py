@@ -1,5 +1,6 @@
 """Each context registers its own gauges and readiness checks when its app is ready; the platform
-modules (fabrikam/metrics.py, fabrikam/apps/common/health.py) only hold the registries."""
+modules (fabrikam/observability/metrics.py, fabrikam/apps/common/health.py) only hold the
+registries."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from django.apps import apps
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
-from fabrikam import metrics
 from fabrikam.apps.common import health
+from fabrikam.observability import metrics
 from fabrikam.roles import Store
 from tests.dronescheduler.factories import DroneFactory
 from tests.packages.stores import PACKAGES_DATABASES

@@ -9,7 +9,7 @@ import sys
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
 
-from fabrikam.logs import JsonFormatter, PlainFormatter
+from fabrikam.observability.logs import JsonFormatter, PlainFormatter
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from celery import Celery
 from django.conf import settings
 
-from fabrikam import metrics
+from fabrikam.observability import metrics
 from tests.support.prometheus import sample
 
 pytestmark = [pytest.mark.redis]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from fabrikam import embedded_redis
+from fabrikam.runtime import embedded_redis
 from tests.support.live import free_port, redis_broker_url, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis]

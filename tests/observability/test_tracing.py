@@ -13,10 +13,10 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from fabrikam import telemetry
 from fabrikam.apps.ingestion.publisher import publish
 from fabrikam.celery import app
 from fabrikam.contract.messages import TASK_NAME
+from fabrikam.observability import telemetry
 
 
 @pytest.fixture

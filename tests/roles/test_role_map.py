@@ -6,8 +6,9 @@ from types import ModuleType
 import pytest
 from django.urls import Resolver404, resolve
 
-from fabrikam import processes, roles
+from fabrikam import roles
 from fabrikam.roles import Process, Queue, Role
+from fabrikam.runtime import processes
 from fabrikam.urls import urlpatterns_for
 
 

@@ -21,7 +21,7 @@ OWN_PATH = {
 def urlconf(role: str) -> ModuleType:
     module = ModuleType(f"urls_{role}")
     module.urlpatterns = urlpatterns_for(role)
-    module.handler404 = "fabrikam.problems.not_found"
+    module.handler404 = "fabrikam.web.problems.not_found"
     return module
 
 

@@ -29,7 +29,7 @@ if "FABRIKAM_DATA_DIR" not in os.environ:
     _state["data_dir"] = Path(tempfile.mkdtemp(prefix="fabrikam-test-"))
     os.environ["FABRIKAM_DATA_DIR"] = str(_state["data_dir"])
 if not os.environ.get("REDIS_URL"):
-    from fabrikam import embedded_redis
+    from fabrikam.runtime import embedded_redis
 
     data_dir = Path(os.environ["FABRIKAM_DATA_DIR"])
     _state["redis"] = embedded_redis.start(data_dir)

@@ -1,5 +1,6 @@
 """The stream as a browser gets it: the delivery role under gunicorn (the project's asyncio
-worker, fabrikam.gunicorn_worker), read over HTTP by an SSE client while the delivery changes."""
+worker, fabrikam.server.gunicorn_worker), read over HTTP by an SSE client while the delivery
+changes."""
 
 from __future__ import annotations
 

@@ -9,8 +9,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from fabrikam.http import DownstreamError, PermanentError, TransientError
-from fabrikam.problems import TYPE_BASE
+from fabrikam.interservice.http import DownstreamError, PermanentError, TransientError
+from fabrikam.web.problems import TYPE_BASE
 
 SERVICE_OF = {
     "put_package": "package",

@@ -15,7 +15,7 @@ from fabrikam.apps.dronescheduler.models import Drone, DroneStatus
 from fabrikam.apps.packages import selectors as packages
 from fabrikam.apps.workflow import clients, services
 from fabrikam.apps.workflow.in_process import InProcessClient
-from fabrikam.http import DownstreamError, ServiceClient, client_for
+from fabrikam.interservice.http import DownstreamError, ServiceClient, client_for
 from tests.dronescheduler.factories import SEATTLE, DroneFactory, assignment_body, north_of
 from tests.support import auth
 

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from fabrikam.http import PermanentError, ResiliencePolicy, ServiceClient, TransientError
-from fabrikam.resilience import (
+from fabrikam.interservice.http import (
+    PermanentError,
+    ResiliencePolicy,
+    ServiceClient,
+    TransientError,
+)
+from fabrikam.interservice.resilience import (
     BreakerState,
     Bulkhead,
     BulkheadFull,

@@ -19,8 +19,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from fabrikam import metrics
 from fabrikam.apps.common import views
+from fabrikam.observability import metrics
 
 logger = logging.getLogger("fabrikam.requests")
 

@@ -1,6 +1,7 @@
 """Health probes for the roles that are not HTTP servers (the workflow worker, beat): a small HTTP
 listener on a background thread answering the same /healthz/* paths as every other role, and
-/metrics for Prometheus (the samples of every process of the worker, see fabrikam/metrics.py)."""
+/metrics for Prometheus (the samples of every process of the worker, see
+fabrikam/observability/metrics.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from fabrikam import metrics
+from fabrikam.observability import metrics
 
 logger = logging.getLogger(__name__)
 

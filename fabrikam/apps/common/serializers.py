@@ -12,7 +12,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from fabrikam.geo import Location
+from fabrikam.contract.geo import Location
 
 # Doubled braces: DRF formats error messages with str.format.
 COORDINATES_REQUIRED = (

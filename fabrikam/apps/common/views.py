@@ -7,8 +7,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
-from fabrikam import metrics as role_metrics
 from fabrikam.apps.common.health import failing_stores
+from fabrikam.observability import metrics as role_metrics
 
 
 @require_GET

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from fabrikam.apps.deliveries import models, selectors, services
 from fabrikam.apps.deliveries.stages import CLOSED_STAGES
 from fabrikam.contract.enums import DeliveryStage
-from fabrikam.problems import DomainError
+from fabrikam.web.problems import DomainError
 
 PAGE_SIZE = 50
 

@@ -1,6 +1,6 @@
-"""The deliveries' business-rule failures; fabrikam/problems.py maps them to problem+json."""
+"""The deliveries' business-rule failures; fabrikam/web/problems.py maps them to problem+json."""
 
-from fabrikam.problems import Conflict, NotFound, ServiceUnavailable, Unprocessable
+from fabrikam.web.problems import Conflict, NotFound, ServiceUnavailable, Unprocessable
 
 
 class DeliveryNotFound(NotFound):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from fabrikam.contract.enums import ConfirmationType, DeliveryStage
-from fabrikam.geo import Location
+from fabrikam.contract.geo import Location
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,7 @@ from fabrikam.apps.deliveries.records import (
     month_of,
 )
 from fabrikam.contract.enums import ConfirmationType, DeliveryStage
-from fabrikam.geo import Location
+from fabrikam.contract.geo import Location
 
 VERSION = "v1"
 HASH_TAG = "{deliveries}"

@@ -1,11 +1,12 @@
 """Customers watching a delivery live (the tracking page's stream): how many streams this process
 serves at once, and a subscription that says when a delivery changed.
 
-Under the project's server (fabrikam.gunicorn_worker) a stream lives on the event loop: `LiveWatch`
-waits on `CHANGES`, one Redis pub/sub connection per process shared by every stream, and streams
-are capped by TRACKING_MAX_STREAMS (sockets, not threads). Under any other WSGI server a stream
-holds a thread (`DeliveryWatch`, a pub/sub connection of its own), so there it is also capped below
-the thread count (`threaded_stream_limit`): API calls and health probes always find a free thread.
+Under the project's server (fabrikam.server.gunicorn_worker) a stream lives on the event loop:
+`LiveWatch` waits on `CHANGES`, one Redis pub/sub connection per process shared by every stream, and
+streams are capped by TRACKING_MAX_STREAMS (sockets, not threads). Under any other WSGI server a
+stream holds a thread (`DeliveryWatch`, a pub/sub connection of its own), so there it is also capped
+below the thread count (`threaded_stream_limit`): API calls and health probes always find a free
+thread.
 """
 
 from __future__ import annotations

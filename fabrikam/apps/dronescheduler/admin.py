@@ -12,7 +12,7 @@ from django.http import HttpRequest
 
 from fabrikam.apps.dronescheduler import services
 from fabrikam.apps.dronescheduler.models import Drone, DroneDelivery, Flight
-from fabrikam.problems import DomainError
+from fabrikam.web.problems import DomainError
 
 
 class BatteryFilter(admin.SimpleListFilter):

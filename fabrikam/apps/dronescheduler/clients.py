@@ -9,7 +9,7 @@ from django.conf import settings
 
 from fabrikam.apps.accounts import service_tokens
 from fabrikam.contract.bodies import TrackingUpdate
-from fabrikam.http import ServiceClient, policy_from_settings
+from fabrikam.interservice.http import ServiceClient, policy_from_settings
 
 
 @cache

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from rest_framework import status
 
-from fabrikam.problems import Conflict, DomainError, NotFound, Unprocessable
+from fabrikam.web.problems import Conflict, DomainError, NotFound, Unprocessable
 
 
 class NoDroneAvailable(Conflict):

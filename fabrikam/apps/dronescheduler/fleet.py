@@ -7,7 +7,7 @@ import random
 from collections.abc import Iterator
 
 from fabrikam.apps.dronescheduler.models import Drone, PackageSize
-from fabrikam.geo import EARTH_RADIUS_KM, Location
+from fabrikam.contract.geo import EARTH_RADIUS_KM, Location
 
 MODELS = (
     # model, max payload kg, max package size, speed km/h, range km

@@ -29,7 +29,7 @@ from fabrikam.apps.dronescheduler.models import (
     TickLease,
     TrackingUpdate,
 )
-from fabrikam.geo import Location, distance_km, interpolate
+from fabrikam.contract.geo import Location, distance_km, interpolate
 
 logger = logging.getLogger(__name__)
 Phase = Flight.Phase

@@ -1,12 +1,13 @@
-"""The fleet's gauge, registered with fabrikam/metrics.py when the app is ready: every role that
-has the drone database (fabrikam/roles.py) shows it at /metrics and exports it over OTel."""
+"""The fleet's gauge, registered with fabrikam/observability/metrics.py when the app is ready: every
+role that has the drone database (fabrikam/roles.py) shows it at /metrics and exports it over
+OTel."""
 
 from __future__ import annotations
 
 from django.db import close_old_connections
 
-from fabrikam import metrics
 from fabrikam.apps.dronescheduler import selectors
+from fabrikam.observability import metrics
 from fabrikam.roles import Store
 
 

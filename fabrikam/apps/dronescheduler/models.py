@@ -5,7 +5,7 @@ from typing import Any
 from django.db import models
 
 from fabrikam.contract import bodies
-from fabrikam.geo import KM_PER_MILE, Location
+from fabrikam.contract.geo import KM_PER_MILE, Location
 
 
 class DroneStatus(models.TextChoices):

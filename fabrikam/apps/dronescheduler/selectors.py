@@ -16,7 +16,7 @@ from django.db.models.functions import Sqrt
 
 from fabrikam.apps.dronescheduler.exceptions import DroneDeliveryNotFound, DroneNotFound
 from fabrikam.apps.dronescheduler.models import Drone, DroneDelivery, DroneStatus, Flight
-from fabrikam.geo import EARTH_RADIUS_KM, KM_PER_MILE, Location, distance_km
+from fabrikam.contract.geo import EARTH_RADIUS_KM, KM_PER_MILE, Location, distance_km
 
 KM_PER_DEGREE = 2 * math.pi * EARTH_RADIUS_KM / 360
 # The SQL battery filter uses a flat-earth distance; it lets through trips up to this much longer

@@ -26,7 +26,7 @@ from fabrikam.apps.dronescheduler.models import (
     Flight,
     PackageSize,
 )
-from fabrikam.geo import Location, distance_km
+from fabrikam.contract.geo import Location, distance_km
 
 # Drones the SQL battery filter let through but the exact check refused, before giving up.
 MAX_REFUSED_CANDIDATES = 10

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from fabrikam.apps.dronescheduler import clients
 from fabrikam.apps.dronescheduler.models import TrackingUpdate
-from fabrikam.http import PermanentError, TransientError
+from fabrikam.interservice.http import PermanentError, TransientError
 
 logger = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ The idempotency key's and the broker's own problems are still declared beside th
 
 from __future__ import annotations
 
-from fabrikam.problems import Conflict, NotFound, ServiceUnavailable
+from fabrikam.web.problems import Conflict, NotFound, ServiceUnavailable
 
 
 class IdempotencyStoreUnavailable(ServiceUnavailable):

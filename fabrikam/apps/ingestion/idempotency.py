@@ -26,7 +26,7 @@ from typing import Any
 from django.conf import settings
 
 from fabrikam.apps.ingestion import repository
-from fabrikam.problems import Conflict, Unprocessable
+from fabrikam.web.problems import Conflict, Unprocessable
 
 PUBLISH = "publish"  # this request must publish (then `complete` or `abandon`)
 QUEUED = "queued"  # an earlier request with the key is on the queue

@@ -7,6 +7,7 @@ from typing import Any
 
 from rest_framework.fields import DateTimeField
 
+from fabrikam.contract.geo import Location
 from fabrikam.contract.messages import (
     CANCEL,
     DELIVERY,
@@ -15,7 +16,6 @@ from fabrikam.contract.messages import (
     DeliveryMessage,
     RescheduleMessage,
 )
-from fabrikam.geo import Location
 
 _iso = DateTimeField().to_representation
 

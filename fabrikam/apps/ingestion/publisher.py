@@ -24,10 +24,10 @@ from kombu import Connection, Queue
 from kombu.connection import ConnectionPool
 from kombu.exceptions import KombuError, LimitExceeded
 
-from fabrikam import broker
 from fabrikam.celery import app
 from fabrikam.contract.messages import TASK_NAME
-from fabrikam.problems import ServiceUnavailable
+from fabrikam.messaging import broker
+from fabrikam.web.problems import ServiceUnavailable
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from fabrikam.problems import Conflict, NotFound
+from fabrikam.web.problems import Conflict, NotFound
 
 
 class PackageNotFound(NotFound):

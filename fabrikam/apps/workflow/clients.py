@@ -25,7 +25,7 @@ from fabrikam.contract.bodies import (
     PackagePut,
     RouteChange,
 )
-from fabrikam.http import PermanentError, ServiceClient, client_for
+from fabrikam.interservice.http import PermanentError, ServiceClient, client_for
 
 
 def _client(name: str, base_url: str) -> ServiceClient | InProcessClient:

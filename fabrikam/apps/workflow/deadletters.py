@@ -15,9 +15,9 @@ from typing import Any
 from django.conf import settings
 from kombu import Connection, Message, Queue
 
-from fabrikam import broker
 from fabrikam.celery import app
 from fabrikam.contract.messages import TASK_NAME
+from fabrikam.messaging import broker
 
 logger = logging.getLogger(__name__)
 

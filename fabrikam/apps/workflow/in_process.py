@@ -23,12 +23,12 @@ from django.db import close_old_connections
 from django.urls import Resolver404, resolve
 from rest_framework.exceptions import APIException
 
-from fabrikam import problems
 from fabrikam.apps.accounts import tokens, verified_tokens
 from fabrikam.apps.accounts.authentication import principal_for
 from fabrikam.apps.accounts.principal import Principal
 from fabrikam.apps.accounts.tokens import Claims
-from fabrikam.http import error_for  # read an answer as ServiceClient reads it
+from fabrikam.interservice.http import error_for  # read an answer as ServiceClient reads it
+from fabrikam.web import problems
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,8 @@ def _authenticated(authorization: str) -> tuple[Principal, Claims] | None:
 
 
 class InProcessClient:
-    """Same interface as `fabrikam.http.ServiceClient` (put, patch, delete, get, post)."""
+    """Same interface as `fabrikam.interservice.http.ServiceClient` (put, patch, delete, get,
+    post)."""
 
     def __init__(self, name: str, authorization: Callable[[], str]) -> None:
         self.name = name

@@ -10,8 +10,8 @@ from celery import signals
 from django.conf import settings
 from kombu.exceptions import ChannelError
 
-from fabrikam import metrics
 from fabrikam.contract.messages import TASK_NAME
+from fabrikam.observability import metrics
 from fabrikam.roles import Store
 
 

@@ -43,8 +43,8 @@ from fabrikam.apps.workflow.messages import CANCEL, DELIVERY, RESCHEDULE
 from fabrikam.contract.bodies import DeliveryPut, DroneAssignment, PackagePut
 from fabrikam.contract.messages import DeliveryMessage
 from fabrikam.contract.packages import DeliveryState
-from fabrikam.http import PermanentError, TransientError
-from fabrikam.resilience import backoff_delay
+from fabrikam.interservice.http import PermanentError, TransientError
+from fabrikam.interservice.resilience import backoff_delay
 
 logger = logging.getLogger(__name__)
 

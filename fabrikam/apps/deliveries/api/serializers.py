@@ -24,7 +24,7 @@ from fabrikam.apps.deliveries.records import (
 )
 from fabrikam.apps.deliveries.stages import FLIGHT_STAGE_CHOICES
 from fabrikam.contract.enums import ConfirmationType, DeliveryStage
-from fabrikam.problems import FieldsDisagree
+from fabrikam.web.problems import FieldsDisagree
 
 MAX_CONFIRMATION_BLOB = 48 * 1024  # characters; the request limit (MAX_REQUEST_BYTES) caps it too
 
@@ -210,7 +210,7 @@ class ConfirmationSerializer(serializers.Serializer):
 class NotifyMeSerializer(serializers.Serializer):
     """POST /api/deliveries/{id}/notifymerequests: an email address, an SMS number, or both."""
 
-    required_any = ("emailAddress", "sms")  # the OpenAPI document says so (fabrikam.openapi)
+    required_any = ("emailAddress", "sms")  # the OpenAPI document says so (fabrikam.web.openapi)
     blank_is_absent = True
 
     emailAddress = StrictCharField(

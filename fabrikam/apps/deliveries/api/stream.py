@@ -7,9 +7,9 @@ Then each change as it happens, a `: keep-alive` comment when nothing happened f
 TRACKING_KEEPALIVE_SECONDS, and finally `event: end` once the delivery is completed or cancelled.
 A stream lasts at most TRACKING_STREAM_MAX_SECONDS; the browser then reconnects and resumes.
 
-`LiveEventStream` sends the same events from the server's event loop (fabrikam.wsgi_bridge), where a
-stream holds a socket but no thread; `EventStream` is the same stream for any other WSGI server,
-where it holds a thread for its whole life.
+`LiveEventStream` sends the same events from the server's event loop (fabrikam.server.wsgi_bridge),
+where a stream holds a socket but no thread; `EventStream` is the same stream for any other WSGI
+server, where it holds a thread for its whole life.
 """
 
 from __future__ import annotations

@@ -18,7 +18,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from fabrikam import wsgi_bridge
 from fabrikam.apps.accounts.permissions import (
     OWNER_READ,
     OWNER_WRITE,
@@ -47,7 +46,8 @@ from fabrikam.apps.deliveries.api.serializers import (
 from fabrikam.apps.deliveries.api.stream import EventStream, LiveEventStream
 from fabrikam.apps.deliveries.exceptions import DeliveryNotFound
 from fabrikam.apps.deliveries.records import Delivery
-from fabrikam.openapi import problems
+from fabrikam.server import wsgi_bridge
+from fabrikam.web.openapi import problems
 
 # Built once: a serializer copies its fields on every construction, a third of a status read's
 # CPU; reading one (to_representation) changes nothing in it, so threads can share it.

@@ -25,7 +25,7 @@ from fabrikam.apps.dronescheduler.api.serializers import (
 )
 from fabrikam.apps.dronescheduler.exceptions import DroneDeliveryNotFound
 from fabrikam.apps.dronescheduler.models import Drone
-from fabrikam.openapi import problems
+from fabrikam.web.openapi import problems
 
 RELEASED = "The delivery's drone was released (cancelled or compensated): request a new delivery."
 

@@ -21,7 +21,7 @@ from fabrikam.apps.common.serializers import (
 from fabrikam.contract.enums import ConfirmationType
 from fabrikam.contract.ids import ID_MAX_LENGTH, ID_VALIDATOR
 from fabrikam.contract.packages import MAX_WEIGHT_KG, PackageSize
-from fabrikam.problems import FieldsDisagree
+from fabrikam.web.problems import FieldsDisagree
 
 IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]+$"
 DEADLINE_BEFORE_PICKUP = "The deadline is before the pickup time."

@@ -21,8 +21,8 @@ from fabrikam.apps.ingestion.api.serializers import (
     RescheduleSerializer,
 )
 from fabrikam.contract.ids import ID_PATTERN
-from fabrikam.openapi import problems
-from fabrikam.problems import PayloadTooLarge
+from fabrikam.web.openapi import problems
+from fabrikam.web.problems import PayloadTooLarge
 
 JSON = "application/json"
 

@@ -9,7 +9,7 @@ from fabrikam.apps.common.serializers import CaseInsensitiveChoiceField, StrictC
 from fabrikam.apps.packages.models import Package
 from fabrikam.contract.ids import ID_MAX_LENGTH
 from fabrikam.contract.packages import MAX_WEIGHT_KG, DeliveryState, PackageSize
-from fabrikam.problems import FieldsDisagree
+from fabrikam.web.problems import FieldsDisagree
 
 MAX_TAG_LENGTH = 100
 MAX_OWNER_ID_LENGTH = ID_MAX_LENGTH

@@ -25,7 +25,7 @@ from fabrikam.apps.packages.api.serializers import (
     SummarySerializer,
 )
 from fabrikam.apps.packages.exceptions import PackageNotFound
-from fabrikam.openapi import SOME_TEXT, problems
+from fabrikam.web.openapi import SOME_TEXT, problems
 
 AMBIGUOUS = "No ?ownerId= given, and several owners have a package with this id."
 OWNER_ID = OpenApiParameter(

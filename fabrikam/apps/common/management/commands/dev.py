@@ -9,9 +9,11 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from fabrikam import embedded_redis, metrics, processes, roles
+from fabrikam import roles
+from fabrikam.observability import metrics
 from fabrikam.roles import Process
-from fabrikam.supervisor import Supervisor
+from fabrikam.runtime import embedded_redis, processes
+from fabrikam.runtime.supervisor import Supervisor
 
 
 class Command(BaseCommand):

@@ -10,7 +10,9 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from fabrikam import embedded_redis, metrics, processes, roles
+from fabrikam import roles
+from fabrikam.observability import metrics
+from fabrikam.runtime import embedded_redis, processes
 
 logger = logging.getLogger(__name__)
 

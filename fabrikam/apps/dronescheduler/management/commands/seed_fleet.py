@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from fabrikam.apps.dronescheduler.fleet import build_drones
 from fabrikam.apps.dronescheduler.models import Drone
-from fabrikam.geo import Location
+from fabrikam.contract.geo import Location
 
 BATCH = 500
 MAX_DRONES = 1_000_000

@@ -1,10 +1,10 @@
 """Django (WSGI) served from an event loop: a request reaches a thread only once it has arrived.
 
-gunicorn's asyncio worker (fabrikam.gunicorn_worker) reads every connection; this ASGI application
-buffers a request's body (up to MAX_REQUEST_BYTES and one byte more, which is enough for Django to
-refuse it) and only then runs the Django WSGI application in one of GUNICORN_THREADS threads. A
-slow or stalled client therefore costs a socket, never a thread: the threads only ever run
-requests that are complete.
+gunicorn's asyncio worker (fabrikam.server.gunicorn_worker) reads every connection; this ASGI
+application buffers a request's body (up to MAX_REQUEST_BYTES and one byte more, which is enough for
+Django to refuse it) and only then runs the Django WSGI application in one of GUNICORN_THREADS
+threads. A slow or stalled client therefore costs a socket, never a thread: the threads only ever
+run requests that are complete.
 
 A view that answers with an asynchronous StreamingHttpResponse (the tracking stream) gets its
 headers sent from the thread's answer and its body iterated on the event loop, so a stream open for
@@ -139,7 +139,8 @@ class WSGIBridge:
             "wsgi.multithread": True,
             "wsgi.multiprocess": True,
             "wsgi.run_once": False,
-            "wsgi.input_terminated": True,  # whole and de-chunked (see fabrikam.chunked_bodies)
+            # whole and de-chunked (see fabrikam.server.chunked_bodies)
+            "wsgi.input_terminated": True,
             ASYNC_STREAMS: True,
         }
         for raw_name, raw_value in scope["headers"]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 
-from fabrikam.problems import wsgi_problem
+from fabrikam.web.problems import wsgi_problem
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 

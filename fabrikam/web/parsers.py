@@ -10,7 +10,7 @@ from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
-from fabrikam.problems import PayloadTooLarge
+from fabrikam.web.problems import PayloadTooLarge
 
 # Our deepest body (a delivery request's location) is three levels; anything near Python's
 # recursion limit (json raises RecursionError at about 1,000) is an attack, not a request.

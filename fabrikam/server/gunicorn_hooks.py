@@ -1,4 +1,5 @@
-"""gunicorn server hooks and settings (loaded with `--config python:fabrikam.gunicorn_hooks`).
+"""gunicorn server hooks and settings (loaded with
+`--config python:fabrikam.server.gunicorn_hooks`).
 
 gunicorn's own messages use the project's log format; there is no gunicorn access log: each
 request is logged by fabrikam.apps.common.middleware.RequestLogMiddleware with its route, status,
@@ -47,7 +48,7 @@ def on_starting(server: Any) -> None:
 
 def post_fork(server: Any, worker: Any) -> None:
     """Per worker: telemetry's export threads must start after the fork, not in the master."""
-    from fabrikam import telemetry
+    from fabrikam.observability import telemetry
 
     telemetry.configure(settings.FABRIKAM_ROLE)
 

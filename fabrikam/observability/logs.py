@@ -29,7 +29,7 @@ def trace_ids() -> tuple[str, str] | None:
 
 
 def _service() -> str:
-    from fabrikam import telemetry
+    from fabrikam.observability import telemetry
 
     return telemetry.service_name()
 
@@ -75,7 +75,9 @@ class PlainFormatter(logging.Formatter):
 def logging_config(log_format: str, level: str) -> dict[str, Any]:
     """A `logging.config.dictConfig` dict: everything to stderr in `log_format`."""
     formatter = (
-        "fabrikam.logs.JsonFormatter" if log_format == "json" else "fabrikam.logs.PlainFormatter"
+        "fabrikam.observability.logs.JsonFormatter"
+        if log_format == "json"
+        else "fabrikam.observability.logs.PlainFormatter"
     )
     return {
         "version": 1,

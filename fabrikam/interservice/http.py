@@ -19,7 +19,13 @@ from typing import Any
 
 import requests
 
-from fabrikam.resilience import Bulkhead, BulkheadFull, CircuitBreaker, CircuitOpen, backoff_delay
+from fabrikam.interservice.resilience import (
+    Bulkhead,
+    BulkheadFull,
+    CircuitBreaker,
+    CircuitOpen,
+    backoff_delay,
+)
 
 TRANSIENT_STATUSES = {408, 429, 500, 502, 503, 504}
 

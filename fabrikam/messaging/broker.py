@@ -111,7 +111,7 @@ def publisher_transport_options(url: str, publish_timeout: float) -> dict[str, A
 def transport(url: str) -> str | None:
     """kombu transport class replacing the URL scheme's own, or None to keep it. Service Bus: ours,
     which sends each message with our message id as its MessageId (duplicate detection)."""
-    return "fabrikam.servicebus_transport:Transport" if kind(url) == SERVICE_BUS else None
+    return "fabrikam.messaging.servicebus_transport:Transport" if kind(url) == SERVICE_BUS else None
 
 
 def declares_queues(url: str) -> bool:

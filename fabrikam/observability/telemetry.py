@@ -1,9 +1,9 @@
 """OpenTelemetry for every role, set up once per process by `configure(role)`.
 
-Where it is called: each gunicorn worker (`post_fork` in fabrikam/gunicorn_hooks.py), each Celery
-worker process (`worker_process_init`) and beat (`beat_init`), both in fabrikam/celery.py. Not in
-the gunicorn master or the Celery main process: they serve no requests and run no tasks, and the
-SDK's export threads do not survive a fork.
+Where it is called: each gunicorn worker (`post_fork` in fabrikam/server/gunicorn_hooks.py), each
+Celery worker process (`worker_process_init`) and beat (`beat_init`), both in fabrikam/celery.py.
+Not in the gunicorn master or the Celery main process: they serve no requests and run no tasks, and
+the SDK's export threads do not survive a fork.
 
 - Resource: `service.name` = fabrikam-<role>, `service.version`, `service.instance.id` (pod or
   host name and pid: several processes export from one pod), and the pod, namespace and node that
@@ -156,7 +156,7 @@ def build_providers(role: str, span_processors: tuple[Any, ...] = ()) -> tuple[A
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-    from fabrikam import metrics
+    from fabrikam.observability import metrics
 
     res = resource(role)
     tracer_provider = TracerProvider(

@@ -3,7 +3,7 @@ connection's request headers.
 
 Connections are read by an event loop, not by threads, so a client that sends its headers or body
 slowly holds a socket and a few kilobytes, never one of the threads that run Django
-(fabrikam.wsgi_bridge hands a request to them only once it has arrived whole). gunicorn's own
+(fabrikam.server.wsgi_bridge hands a request to them only once it has arrived whole). gunicorn's own
 worker bounds the headers of a kept-alive connection's next request by `keepalive`, but not those
 of a connection's first request: a client could trickle them forever and keep its socket (and a
 file descriptor) for good. Here they must be complete within GUNICORN_HEADER_TIMEOUT seconds of
@@ -57,7 +57,7 @@ class HeaderDeadlineProtocol(ASGIProtocol):
 
 
 class Worker(ASGIWorker):
-    """`--worker-class fabrikam.gunicorn_worker.Worker`."""
+    """`--worker-class fabrikam.server.gunicorn_worker.Worker`."""
 
     def init_process(self) -> None:
         # gunicorn's worker builds each connection's protocol as `ASGIProtocol(self)`, looked up

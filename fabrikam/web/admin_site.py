@@ -68,4 +68,4 @@ def _counters(request: HttpRequest) -> tuple[str, str]:
 
 
 class AdminConfig(DjangoAdminConfig):
-    default_site = "fabrikam.admin_site.AdminSite"
+    default_site = "fabrikam.web.admin_site.AdminSite"

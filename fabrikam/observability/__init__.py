@@ -1,0 +1,1 @@
+"""What operators see of every process: log lines, metrics (OTLP and Prometheus), traces."""
