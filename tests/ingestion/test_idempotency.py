@@ -10,6 +10,7 @@ import pytest
 
 from fabrikam.apps.ingestion import idempotency, messages
 from fabrikam.apps.ingestion.api.serializers import DeliveryRequestSerializer
+from fabrikam.apps.ingestion.exceptions import IdempotencyKeyReused
 from tests.ingestion.factories import DeliveryRequestFactory
 from tests.ingestion.test_validation import assert_problem
 from tests.support.live import wait_until
@@ -72,7 +73,7 @@ def test_a_later_claim_after_completion_is_told_it_is_queued(redis_store):
 
 def test_a_claim_with_another_fingerprint_is_refused(redis_store):
     new_claim("order-3", "fp-1")
-    with pytest.raises(idempotency.IdempotencyKeyReused):
+    with pytest.raises(IdempotencyKeyReused):
         new_claim("order-3", "fp-2")
 
 

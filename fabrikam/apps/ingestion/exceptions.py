@@ -5,7 +5,7 @@ The idempotency key's and the broker's own problems are still declared beside th
 
 from __future__ import annotations
 
-from fabrikam.web.problems import Conflict, NotFound, ServiceUnavailable
+from fabrikam.web.problems import Conflict, NotFound, ServiceUnavailable, Unprocessable
 
 
 class IdempotencyStoreUnavailable(ServiceUnavailable):
@@ -21,3 +21,19 @@ class DeliveryRequestNotFound(NotFound):
 class DeliveryBeingCancelled(Conflict):
     title = "The delivery is being cancelled"
     slug = "delivery-being-cancelled"
+
+
+class IdempotencyKeyReused(Unprocessable):
+    title = "Idempotency-Key reused with a different request"
+    slug = "idempotency-key-reused"
+
+
+class IdempotentRequestInProgress(Conflict):
+    title = "A request with this Idempotency-Key is in progress"
+    slug = "idempotent-request-in-progress"
+    headers = {"Retry-After": "1"}
+
+
+class BrokerUnavailable(ServiceUnavailable):
+    title = "The request could not be queued"
+    slug = "broker-unavailable"

@@ -26,7 +26,7 @@ from typing import Any
 from django.conf import settings
 
 from fabrikam.apps.ingestion import repository
-from fabrikam.web.problems import Conflict, Unprocessable
+from fabrikam.apps.ingestion.exceptions import IdempotencyKeyReused, IdempotentRequestInProgress
 
 PUBLISH = "publish"  # this request must publish (then `complete` or `abandon`)
 QUEUED = "queued"  # an earlier request with the key is on the queue
@@ -63,17 +63,6 @@ redis.call('XADD', KEYS[3], 'MAXLEN', '~', 16, '*', 'outcome', ARGV[2])
 redis.call('PEXPIRE', KEYS[3], ARGV[3])
 return 1
 """
-
-
-class IdempotencyKeyReused(Unprocessable):
-    title = "Idempotency-Key reused with a different request"
-    slug = "idempotency-key-reused"
-
-
-class IdempotentRequestInProgress(Conflict):
-    title = "A request with this Idempotency-Key is in progress"
-    slug = "idempotent-request-in-progress"
-    headers = {"Retry-After": "1"}
 
 
 @dataclass(frozen=True)

@@ -24,17 +24,12 @@ from kombu import Connection, Queue
 from kombu.connection import ConnectionPool
 from kombu.exceptions import KombuError, LimitExceeded
 
+from fabrikam.apps.ingestion.exceptions import BrokerUnavailable
 from fabrikam.celery import app
 from fabrikam.contract.messages import TASK_NAME
 from fabrikam.messaging import broker
-from fabrikam.web.problems import ServiceUnavailable
 
 logger = logging.getLogger(__name__)
-
-
-class BrokerUnavailable(ServiceUnavailable):
-    title = "The request could not be queued"
-    slug = "broker-unavailable"
 
 
 _pools: dict[tuple[int, str], ConnectionPool] = {}

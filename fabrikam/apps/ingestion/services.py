@@ -16,6 +16,7 @@ from redis.exceptions import RedisError
 from fabrikam.apps.accounts.principal import Principal
 from fabrikam.apps.ingestion import idempotency, messages, publisher, repository
 from fabrikam.apps.ingestion.exceptions import (
+    BrokerUnavailable,
     DeliveryBeingCancelled,
     DeliveryRequestNotFound,
     IdempotencyStoreUnavailable,
@@ -76,7 +77,7 @@ def request_delivery(
     if claim.outcome == idempotency.QUEUED:
         return claim.delivery_id
     if claim.outcome == idempotency.FAILED:
-        raise publisher.BrokerUnavailable(
+        raise BrokerUnavailable(
             "An earlier request with this Idempotency-Key could not be queued. Retry later.",
             retry_after=settings.BROKER_RETRY_AFTER_SECONDS,
         )
