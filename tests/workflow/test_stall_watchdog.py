@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import threading
 
+import requests
+
+from fabrikam.apps.common.probe_server import ProbeState, serve_probes
 from fabrikam.apps.workflow.watchdog import Sample, StallRule, Watchdog
-from tests.support.live import wait_until
+from tests.support.live import free_port, wait_until
 
 WINDOW = 30.0
 
@@ -70,3 +73,22 @@ def test_the_watchdog_reports_a_stall_once_and_stops():
     assert "3 message(s) waited" in stalls[0]
     assert "consumer is stalled" in stalls[0]
     assert clock["now"] == 40.0  # looks at 10, 20, 30, 40: idle since 10, stalled at 40
+
+
+def test_a_stalled_worker_fails_its_liveness_and_readiness():
+    state = ProbeState("workflow", readiness=dict)
+    state.started.set()
+    server = serve_probes("127.0.0.1", free_port(), state)
+    assert server is not None
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        assert requests.get(f"{base}/healthz/live", timeout=5).status_code == 200
+        assert requests.get(f"{base}/healthz/ready", timeout=5).status_code == 200
+        state.fail("stalled consumer: 3 message(s) waited")
+        for path in ("live", "ready", "startup"):
+            answer = requests.get(f"{base}/healthz/{path}", timeout=5)
+            assert answer.status_code == 503
+            assert answer.json()["failing"] == {"process": "stalled consumer: 3 message(s) waited"}
+    finally:
+        server.shutdown()
+        server.server_close()
