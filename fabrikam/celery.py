@@ -92,6 +92,12 @@ def _consuming() -> bool:
     )
 
 
+def fail_probes(reason: str) -> None:
+    """This worker must be restarted: its liveness and readiness fail from now on."""
+    if _worker.get("probes") is not None:
+        _worker["probes"].fail(reason)
+
+
 @signals.worker_init.connect
 def _worker_init(sender: Any = None, **kwargs: Any) -> None:
     from django.conf import settings

@@ -18,6 +18,9 @@ if CELERY_WORKER_POOL not in ("prefork", "threads", "solo"):
         f"WORKFLOW_POOL={CELERY_WORKER_POOL!r}: choose prefork, threads or solo"
     )
 CELERY_WORKER_CONSUMER = "fabrikam.apps.workflow.consumer:DeadLetteringConsumer"
+# The stalled-consumer watchdog (fabrikam/apps/workflow/watchdog.py): a worker that has had messages
+# waiting, a free slot and nothing received for this long exits to be restarted; 0 turns it off.
+WORKFLOW_STALL_SECONDS = env.number("WORKFLOW_STALL_SECONDS", 30.0)
 
 # --- The saga (issue 4) ---
 # These must agree with each other and with the queue's lock duration (Service Bus: at most 5 min):

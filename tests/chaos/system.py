@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +28,9 @@ class ChaosSystem:
     broker_url: str
     urls: dict[str, str] = field(default_factory=dict)
     current: dict[str, Process] = field(default_factory=dict)
+    restarts: list[dict[str, object]] = field(default_factory=list)  # workers that exited alone
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     @property
     def queue(self) -> str:
@@ -48,8 +53,32 @@ class ChaosSystem:
         return url, process
 
     def start_role(self, role: str, port: int = 0) -> str:
-        self.urls[role], self.current[role] = self.launch(role, port)
-        return self.urls[role]
+        with self.lock:
+            self.urls[role], self.current[role] = self.launch(role, port)
+            return self.urls[role]
+
+    def keep_workers_running(self) -> threading.Thread:
+        """As Kubernetes restarts a container whose process exited (the workflow worker's stall
+        watchdog exits non-zero), start a new instance of a worker role that exited on its own."""
+
+        def keep() -> None:
+            while not self.stopping.wait(0.5):  # a supervisor's poll of its children
+                with self.lock:
+                    for role in WORKER_ROLES:
+                        process = self.current.get(role)
+                        if process is None or process.popen.poll() is None:
+                            continue
+                        self.restarts.append(
+                            {"role": role, "exit_code": process.popen.returncode, "at": time.time()}
+                        )
+                        self.live.retire(process)
+                        del self.current[role]
+                        if not self.stopping.is_set():
+                            self.start_role(role)
+
+        thread = threading.Thread(target=keep, name="chaos-worker-keeper", daemon=True)
+        thread.start()
+        return thread
 
     def ingestion(self) -> str:
         return self.urls["ingestion"]
@@ -57,9 +86,10 @@ class ChaosSystem:
     def kill(self, role: str) -> int:
         """SIGKILL the role's process and its children (a node lost, the OOM killer); their
         exit code. The role has no instance until `start_role`."""
-        process = self.current.pop(role)
-        os.killpg(process.popen.pid, signal.SIGKILL)
-        return self.retire(process)
+        with self.lock:
+            process = self.current.pop(role)
+            os.killpg(process.popen.pid, signal.SIGKILL)
+            return self.retire(process)
 
     def replace(
         self,
@@ -70,10 +100,11 @@ class ChaosSystem:
         """A rolling restart: a new instance first, then (after `before_stop(old url)`) traffic
         moves to it and the old one gets SIGTERM, as Kubernetes sends it; the old one's exit
         code."""
-        old_url, old = self.urls[role], self.current[role]
-        url, new = self.launch(role)
-        before_stop(old_url)
-        self.urls[role], self.current[role] = url, new
+        with self.lock:
+            old_url, old = self.urls[role], self.current[role]
+            url, new = self.launch(role)
+            before_stop(old_url)
+            self.urls[role], self.current[role] = url, new
         old.popen.send_signal(signal.SIGTERM)
         return self.retire(old, timeout)
 
@@ -123,6 +154,7 @@ def start_system(
             system.start_role(role, ports[role])
         for role in WORKER_ROLES:
             system.start_role(role)
+        system.keep_workers_running()
     except BaseException:
         stop_system(system)
         raise
@@ -130,7 +162,9 @@ def start_system(
 
 
 def stop_system(system: ChaosSystem) -> None:
-    system.live.stop()
+    system.stopping.set()
+    with system.lock:
+        system.live.stop()
     system.proxy.close()
 
 

@@ -25,6 +25,10 @@ class ProbeState:
         self.role = role
         self.readiness = readiness
         self.started = threading.Event()
+        self.failure = ""  # set once the process knows it must be restarted: every probe fails
+
+    def fail(self, reason: str) -> None:
+        self.failure = reason
 
 
 def _handler(state: ProbeState) -> type[BaseHTTPRequestHandler]:
@@ -33,7 +37,14 @@ def _handler(state: ProbeState) -> type[BaseHTTPRequestHandler]:
             pass
 
         def do_GET(self) -> None:
-            if self.path == "/healthz/live":
+            if state.failure and self.path.startswith("/healthz/"):
+                body = {
+                    "status": "failing",
+                    "role": state.role,
+                    "failing": {"process": state.failure},
+                }
+                self._answer(503, body)
+            elif self.path == "/healthz/live":
                 self._answer(200, {"status": "live", "role": state.role})
             elif self.path in ("/healthz/ready", "/healthz/startup"):
                 failing = (

@@ -7,6 +7,7 @@ class WorkflowConfig(AppConfig):
     verbose_name = "Workflow"
 
     def ready(self) -> None:
-        from fabrikam.apps.workflow import metrics
+        from fabrikam.apps.workflow import metrics, watchdog
 
         metrics.register()
+        watchdog.register()

@@ -4,6 +4,7 @@ saga handles (counted in the worker)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from celery import signals
@@ -19,15 +20,19 @@ def queue_depths() -> dict[str, int]:
     """Messages waiting in the delivery-requests and dead-letter queues, as the broker tells it
     (Redis: the list lengths; AMQP: a passive declare's message_count). A broker that cannot say
     (or cannot be reached) is left out."""
+    return depths_of(
+        (settings.DELIVERY_REQUESTS_QUEUE, settings.DELIVERY_REQUESTS_DEADLETTER_QUEUE)
+    )
+
+
+def depths_of(queues: Iterable[str]) -> dict[str, int]:
+    """Messages waiting (ready, not held by a worker) in each of `queues`, as the broker says."""
     from fabrikam.celery import app
 
     depths: dict[str, int] = {}
     with app.connection_for_read() as connection:
         connection.ensure_connection(max_retries=1, timeout=settings.HEALTH_CHECK_TIMEOUT)
-        for queue in (
-            settings.DELIVERY_REQUESTS_QUEUE,
-            settings.DELIVERY_REQUESTS_DEADLETTER_QUEUE,
-        ):
+        for queue in queues:
             channel = connection.channel()
             try:
                 depths[queue] = channel.queue_declare(queue=queue, passive=True).message_count

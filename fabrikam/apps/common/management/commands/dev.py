@@ -25,7 +25,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-beat", action="store_true", help="do not simulate flights")
 
     def handle(self, *args: Any, host: str, port: int, no_beat: bool, **options: Any) -> None:
-        supervisor = Supervisor()
+        supervisor = Supervisor(log=self.stderr.write)
         base = f"http://{host}:{port}"
         env = {
             **os.environ,
@@ -58,7 +58,9 @@ class Command(BaseCommand):
         for name, role in roles.ROLES.items():
             if role.process is Process.HTTP or (no_beat and role.process is Process.BEAT):
                 continue
-            supervisor.start(name, processes.command_for(name, host, port), env)
+            # A worker that exits (the workflow worker's stall watchdog) is started again.
+            restart = role.process is Process.WORKER
+            supervisor.start(name, processes.command_for(name, host, port), env, restart=restart)
         self.stdout.write(self.style.SUCCESS(self.banner(base)))
         self.stdout.flush()
 
