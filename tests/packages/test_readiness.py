@@ -38,6 +38,9 @@ def test_the_package_role_reports_a_mongodb_that_does_not_answer():
             "DEBUG": "true",
             "MONGODB_URI": f"mongodb://127.0.0.1:{free_port()}/fabrikam",  # nothing listens
             "MONGODB_TIMEOUT": "0.3",
+            # The probe's own budget well above the driver's, so a busy machine still sees the
+            # driver's answer rather than the probe giving up first ("no answer within 2s").
+            "HEALTH_CHECK_TIMEOUT": "20",
         },
         capture_output=True,
         text=True,
