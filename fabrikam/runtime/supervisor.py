@@ -31,6 +31,10 @@ def die_with_parent() -> None:
     os.setpgrp()  # our own group: the terminal's Ctrl-C reaches the supervisor, which stops us
 
 
+def _spawn(argv: list[str], env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(argv, env=env, preexec_fn=die_with_parent)
+
+
 @dataclass
 class _Restart:
     argv: list[str]
@@ -50,8 +54,7 @@ class Supervisor:
     def start(
         self, name: str, argv: list[str], env: dict[str, str], restart: bool = False
     ) -> subprocess.Popen:
-        child = subprocess.Popen(argv, env=env, preexec_fn=die_with_parent)
-        self.children[name] = child
+        child = self.children[name] = _spawn(argv, env)
         if restart:
             self.restartable[name] = _Restart(argv, env, started=time.monotonic())
         return child
@@ -101,9 +104,7 @@ class Supervisor:
         for name, plan in self.restartable.items():
             if plan.due is not None and now >= plan.due:
                 plan.due, plan.started = None, now
-                self.children[name] = subprocess.Popen(
-                    plan.argv, env=plan.env, preexec_fn=die_with_parent
-                )
+                self.children[name] = _spawn(plan.argv, plan.env)
                 self.log(f"{name} restarted (pid {self.children[name].pid})")
 
     def stop(self) -> None:
