@@ -71,4 +71,3 @@ def test_the_published_message_is_the_one_celery_send_task_publishes(queue):
     assert ours["headers"]["id"] == ours["properties"]["message_id"] == "d-1:delivery:1"
     assert ours["headers"]["traceparent"] == TRACE["traceparent"]
     assert ours["decoded"][0] == [MESSAGE]
-
