@@ -12,6 +12,7 @@ their socket timeouts bound a request without touching the workflow worker's con
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
@@ -56,11 +57,19 @@ def _pool() -> ConnectionPool:
 
 def queues() -> list[Queue]:
     """The delivery-request queue and its dead-letter queue, declared together on first use."""
-    url = settings.CELERY_BROKER_URL
-    return [
-        broker.queue(settings.DELIVERY_REQUESTS_QUEUE, url),
-        broker.queue(settings.DELIVERY_REQUESTS_DEADLETTER_QUEUE, url),
-    ]
+    return list(
+        _queues(
+            settings.DELIVERY_REQUESTS_QUEUE,
+            settings.DELIVERY_REQUESTS_DEADLETTER_QUEUE,
+            settings.CELERY_BROKER_URL,
+        )
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _queues(name: str, deadletter: str, url: str) -> tuple[Queue, Queue]:
+    # Built once: unbound entities, which kombu copies when it binds one to a channel.
+    return broker.queue(name, url), broker.queue(deadletter, url)
 
 
 def _failures(connection: Connection) -> tuple[type[BaseException], ...]:
