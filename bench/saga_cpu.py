@@ -5,8 +5,11 @@
 `services.handle` over fresh delivery messages, as the `all` role's worker runs it (in-process
 calls to the three contexts, SQLite in a temporary directory, an embedded Redis unless REDIS_URL
 names one, DEBUG on as in `make run`), with Django's connection upkeep before and after each
-delivery as the worker does between tasks. Prints the process CPU (`time.process_time`) and the
-wall time per delivery of each round and their median, after a warm-up.
+delivery as the worker does between tasks. Its baseline, in the same run: the saga's three calls
+alone (the same in-process calls with the same bodies, without the saga's lock and state), so
+the ratio is what the saga adds to the work it orders. Prints the process CPU
+(`time.process_time`) and the wall time per delivery of each round and their medians, after a
+warm-up.
 Run it on two checkouts in one sitting to compare them (the figure is CPU, so it moves less with
 the machine's load than a rate does).
 """
@@ -20,6 +23,7 @@ import statistics
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,19 +66,33 @@ def messages(count: int, rng: random.Random) -> list[dict]:
     return made
 
 
-def run(batch: list[dict]) -> tuple[float, float]:
-    """CPU and wall seconds for the batch, every delivery scheduled."""
-    from django.db import close_old_connections
-
+def saga(message: dict) -> None:
     from fabrikam.apps.workflow import services
+
+    outcome = services.handle(message)
+    if outcome.status != "completed":
+        raise SystemExit(f"delivery {message['deliveryId']} ended {outcome}: fleet too small?")
+
+
+def calls_alone(message: dict) -> None:
+    """The baseline: the saga's three calls, without its lock and state."""
+    from fabrikam.apps.workflow import clients, services
+
+    delivery_id = message["deliveryId"]
+    clients.put_package(message["packageInfo"]["packageId"], services._package_body(message))
+    assigned = clients.assign_drone(delivery_id, services._assignment_body(message))
+    clients.put_delivery(delivery_id, services._delivery_body(message, assigned["droneId"]))
+
+
+def run(batch: list[dict], deliver: Callable[[dict], None] = saga) -> tuple[float, float]:
+    """CPU and wall seconds for the batch."""
+    from django.db import close_old_connections
 
     cpu, wall = time.process_time(), time.perf_counter()
     for message in batch:
-        close_old_connections()  # Celery's Django fixup, before and after every task
-        outcome = services.handle(message)
+        close_old_connections()  # what the worker does before and after every task
+        deliver(message)
         close_old_connections()
-        if outcome.status != "completed":
-            raise SystemExit(f"delivery {message['deliveryId']} ended {outcome}: fleet too small?")
     return time.process_time() - cpu, time.perf_counter() - wall
 
 
@@ -90,22 +108,32 @@ def main() -> None:
         seed(args.drones)
         rng = random.Random(7)
         run(messages(20, rng))  # warm-up: imports, the service token, prepared statements
-        rounds = []
+        rounds: dict[str, list[tuple[float, float]]] = {"calls alone": [], "saga": []}
         for number in range(1, args.rounds + 1):
-            cpu, wall = run(messages(args.deliveries, rng))
-            rounds.append((cpu * 1000 / args.deliveries, wall * 1000 / args.deliveries))
-            print(
-                f"  round {number}: {rounds[-1][0]:.2f} ms CPU, {rounds[-1][1]:.2f} ms wall "
-                f"per delivery ({args.deliveries} deliveries)",
-                flush=True,
-            )
-    cpu_ms = statistics.median(r[0] for r in rounds)
-    wall_ms = statistics.median(r[1] for r in rounds)
-    print(f"saga in process: {cpu_ms:.2f} ms CPU, {wall_ms:.2f} ms wall per delivery (median)")
-    if args.json:
-        args.json.write_text(
-            json.dumps({"cpu_ms_per_delivery": cpu_ms, "wall_ms_per_delivery": wall_ms}) + "\n"
+            for label, deliver in (("calls alone", calls_alone), ("saga", saga)):
+                cpu, wall = run(messages(args.deliveries, rng), deliver)
+                rounds[label].append((cpu * 1000 / args.deliveries, wall * 1000 / args.deliveries))
+                print(
+                    f"  round {number}, {label}: {rounds[label][-1][0]:.2f} ms CPU, "
+                    f"{rounds[label][-1][1]:.2f} ms wall per delivery ({args.deliveries})",
+                    flush=True,
+                )
+    figures = {
+        label: {
+            "cpu_ms_per_delivery": statistics.median(r[0] for r in done),
+            "wall_ms_per_delivery": statistics.median(r[1] for r in done),
+        }
+        for label, done in rounds.items()
+    }
+    for label, figure in figures.items():
+        print(
+            f"{label}: {figure['cpu_ms_per_delivery']:.2f} ms CPU, "
+            f"{figure['wall_ms_per_delivery']:.2f} ms wall per delivery (median)"
         )
+    ratio = figures["saga"]["cpu_ms_per_delivery"] / figures["calls alone"]["cpu_ms_per_delivery"]
+    print(f"saga vs its calls alone: {ratio:.2f}x the CPU")
+    if args.json:
+        args.json.write_text(json.dumps({**figures, "saga_vs_calls_alone": ratio}) + "\n")
 
 
 if __name__ == "__main__":
