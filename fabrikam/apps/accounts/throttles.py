@@ -110,12 +110,12 @@ class ClientAndIpRateThrottle(_RedisRateThrottle):
         return (IpRateThrottle(), ClientRateThrottle())
 
 
+# For a read-only APIView: its throttles are counted in the same Redis round trip as its read
+# (`throttled_read`, the first thing its `get` does) instead of one of their own before it. The
+# outcome is DRF's: over a rate answers 429 before the view uses what it read, and the read changes
+# nothing. Other methods (OPTIONS), and throttles that do not count in Redis, are checked by DRF as
+# usual. (A comment, not a docstring: drf-spectacular would put it in the views' OpenAPI text.)
 class ThrottledWithRead:
-    """For a read-only APIView: its throttles are counted in the same Redis round trip as its
-    read (`throttled_read`, the first thing its `get` does) instead of one of their own before it.
-    The outcome is DRF's: over a rate answers 429 before the view uses what it read, and the read
-    changes nothing. Other methods (OPTIONS), and throttles that do not count in Redis, are
-    checked by DRF as usual."""
 
     _deferred: list[_RedisRateThrottle] | None = None
 
