@@ -4,7 +4,6 @@ status come from the same read, sent to Redis with the throttles' hits in one ro
 from __future__ import annotations
 
 import pytest
-from redis.connection import AbstractConnection
 from rest_framework.test import APIClient
 
 from fabrikam.apps.accounts import rate_limits
@@ -41,23 +40,9 @@ def test_another_business_still_gets_a_404(api, business_api, redis_store):
     assert business_api("fabrikam").get(f"/api/deliveries/{new_id}/status").status_code == 404
 
 
-@pytest.fixture
-def round_trips(monkeypatch):
-    """How many times the app sends commands to Redis (a pipeline's are sent at once)."""
-    sent = []
-    send = AbstractConnection.send_packed_command
-
-    def counted(self, command, check_health=True):
-        sent.append(command)
-        return send(self, command, check_health)
-
-    monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
-    return sent
-
-
 @pytest.mark.parametrize("public", [False, True])
 def test_a_status_read_is_one_round_trip_with_its_throttles(
-    api, business_api, redis_store, round_trips, public
+    api, business_api, redis_store, redis_round_trips, public
 ):
     new_id = delivery_id()
     body = DeliveryBodyFactory(owner={"userId": "acme", "accountId": "acme"})
@@ -67,13 +52,13 @@ def test_a_status_read_is_one_round_trip_with_its_throttles(
         f"/api/deliveries/public/{new_id}/status" if public else f"/api/deliveries/{new_id}/status"
     )
     assert client.get(path).status_code == 200  # warmed up: the script loaded, the client known
-    round_trips.clear()
+    redis_round_trips.clear()
 
     response = client.get(path)
 
     assert response.status_code == 200
     assert response.json()["stage"] == "Created"
-    assert len(round_trips) == 1
+    assert len(redis_round_trips) == 1
     assert len(redis_store.keys("*ratelimit:ip:*")) == 1
 
 

@@ -116,7 +116,6 @@ class ClientAndIpRateThrottle(_RedisRateThrottle):
 # nothing. Other methods (OPTIONS), and throttles that do not count in Redis, are checked by DRF as
 # usual. (A comment, not a docstring: drf-spectacular would put it in the views' OpenAPI text.)
 class ThrottledWithRead:
-
     _deferred: list[_RedisRateThrottle] | None = None
 
     def check_throttles(self, request: Request) -> None:
