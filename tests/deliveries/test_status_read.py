@@ -25,7 +25,10 @@ plans = st.fixed_dictionaries(
         "etas": st.booleans(),
         "updates": st.lists(st.tuples(st.sampled_from(FLIGHT_STAGES), st.booleans()), max_size=3),
         "ending": st.sampled_from(["open", "cancelled", "stored cancelled"]),
-        "reason": st.text(min_size=1, max_size=20).filter(str.strip),
+        # A reason the API takes: no control characters (NUL is refused), not only whitespace.
+        "reason": st.text(
+            st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=20
+        ).filter(str.strip),
     }
 )
 
