@@ -127,6 +127,20 @@ def _worker_process_init(**kwargs: Any) -> None:
     telemetry.configure(settings.FABRIKAM_ROLE)
 
 
+@signals.task_prerun.connect
+@signals.task_postrun.connect
+def _database_upkeep(sender: Any = None, **kwargs: Any) -> None:
+    """Django's per-request rules for database connections, around each task (Celery's own
+    fixup, which would close them all, is told not to: CELERY_DB_REUSE_MAX): a connection past
+    DATABASE_CONN_MAX_AGE or broken by an error is closed, and a reused one is checked before its
+    first query (CONN_HEALTH_CHECKS), so one the server dropped is replaced, not a failed task."""
+    if getattr(getattr(sender, "request", None), "is_eager", False):
+        return  # run in the caller's thread (tests): its connections are the caller's
+    from django.db import close_old_connections
+
+    close_old_connections()
+
+
 @signals.worker_process_shutdown.connect
 def _worker_process_shutdown(**kwargs: Any) -> None:
     from fabrikam.observability import telemetry

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from django_redis import get_redis_connection
+from redis.connection import AbstractConnection
 from rest_framework.test import APIClient
 
 from tests.ingestion import broker
@@ -18,6 +19,20 @@ def redis_store() -> Iterator[Any]:
     connection.flushdb()
     yield connection
     connection.flushdb()
+
+
+@pytest.fixture
+def redis_round_trips(monkeypatch) -> list[bytes]:
+    """What this process sends to Redis, one entry per round trip (a pipeline is one)."""
+    sent: list[bytes] = []
+    send = AbstractConnection.send_packed_command
+
+    def counted(self: AbstractConnection, command: Any, check_health: bool = True) -> None:
+        sent.append(command)
+        send(self, command, check_health)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
+    return sent
 
 
 @pytest.fixture

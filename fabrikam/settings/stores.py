@@ -15,8 +15,13 @@ from fabrikam.settings.runtime import DATA_DIR, FABRIKAM_ROLE
 
 # --- SQL database (drones, admin users) and the packages alias ---
 DATABASE_URL = env.string("DATABASE_URL", f"sqlite:///{DATA_DIR / 'db.sqlite3'}")
+# A request or a worker's task reuses its thread's connection for this long (0: a new one each
+# time); a reused one is checked first, so a connection the server dropped is replaced, not fatal.
+DATABASE_CONN_MAX_AGE = env.number("DATABASE_CONN_MAX_AGE", 60.0)
 DATABASES = {
-    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=DATABASE_CONN_MAX_AGE, conn_health_checks=True
+    )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several processes share the file locally: wait for a lock instead of failing at once.
@@ -27,7 +32,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 MONGODB_URI = env.string("MONGODB_URI")
@@ -61,7 +65,7 @@ elif PACKAGES_SHARES_DEFAULT:
     DATABASES["packages"] = {**DATABASES["default"]}
 else:
     DATABASES["packages"] = dj_database_url.parse(
-        PACKAGES_DATABASE_URL, conn_max_age=60, conn_health_checks=True
+        PACKAGES_DATABASE_URL, conn_max_age=DATABASE_CONN_MAX_AGE, conn_health_checks=True
     )
 DATABASE_ROUTERS = ["fabrikam.apps.packages.routers.PackagesRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -5,13 +5,14 @@ reads afterwards. tests/workflow/test_saga.py runs the same paths with real proc
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
 from redis.connection import AbstractConnection
 
 from fabrikam.apps.workflow import repository, services
-from fabrikam.apps.workflow.exceptions import LockLost, RetryLater
+from fabrikam.apps.workflow.exceptions import Busy, LockLost, RetryLater
 from fabrikam.apps.workflow.services import Status
 from fabrikam.apps.workflow.tasks import handle_delivery_request
 from tests.workflow.factories import DeliveryMessageFactory, cancel_message, reschedule_message
@@ -70,9 +71,9 @@ def test_a_delivery_stores_one_package_one_drone_and_one_delivery(fake):
     assert delivery["pickupETA"] == "2026-12-03T10:05:00Z"
 
 
-def test_a_delivery_takes_eight_redis_round_trips(fake, monkeypatch):
-    # lock, state, first attempt, running, package done, drone + ETAs (kept, not read back),
-    # delivery done + completed in one write, unlock
+def test_a_delivery_takes_five_redis_round_trips(fake, monkeypatch):
+    # the lock with the state, the first attempt's time with running, package done, drone + ETAs
+    # (kept, not read back), delivery done + completed with the release
     sent = []
     send = AbstractConnection.send_packed_command
 
@@ -80,12 +81,14 @@ def test_a_delivery_takes_eight_redis_round_trips(fake, monkeypatch):
         sent.append(command)
         return send(self, command, check_health)
 
+    services.handle(DeliveryMessageFactory())  # the server loads the scripts once
     monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
     message = DeliveryMessageFactory()
 
     assert services.handle(message).status == Status.COMPLETED
 
-    assert len(sent) == 8
+    assert len(sent) == 5
+    assert all(b"EVALSHA" in command[0] for command in sent)  # never the script's text
     assert state(message["deliveryId"])["deliveryDone"] == "1"
     assert fake.deliveries[message["deliveryId"]]["pickupETA"] == "2026-12-03T10:05:00Z"
 
@@ -669,6 +672,37 @@ def test_a_worker_whose_lock_lapsed_cannot_write_over_the_worker_that_took_over(
     assert state(message["deliveryId"])["droneId"] == taken_over[0].drone_id
     assert fake.calls["assign_drone"] == 1
     assert fake.deliveries[message["deliveryId"]]["events"] == ["Created"]
+
+
+def test_one_renewer_keeps_every_lock_held_in_the_process_alive(redis_store):
+    # Two deliveries' locks held at once, in two threads, for three times their time to live:
+    # the process's one renewal thread extends both, and the one released stays released.
+    def other_worker_finds_busy(delivery_id: str) -> bool:
+        try:
+            with repository.locked(delivery_id, 0.3):
+                return False
+        except Busy:
+            return True
+
+    first_done = threading.Event()
+
+    def hold_first() -> None:
+        with repository.locked("d-first", 0.3):
+            time.sleep(0.9)  # a slow step
+        first_done.set()
+
+    holder = threading.Thread(target=hold_first)
+    with repository.locked("d-second", 0.3):
+        holder.start()
+        time.sleep(0.9)
+        assert other_worker_finds_busy("d-first")
+        assert other_worker_finds_busy("d-second")
+        assert first_done.wait(5)
+        assert not other_worker_finds_busy("d-first")
+        time.sleep(0.6)
+        assert other_worker_finds_busy("d-second")
+    holder.join()
+    assert not other_worker_finds_busy("d-second")
 
 
 def test_a_lapsed_lock_refuses_its_holders_writes(redis_store):

@@ -8,13 +8,15 @@ can reach twice that over one period, which is acceptable for abuse protection.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django_redis import get_redis_connection
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 logger = logging.getLogger(__name__)
 
@@ -106,8 +108,58 @@ def hit_each(windows: list[tuple[str, int]]) -> list[Count | None]:
         names = ", ".join(name for name, _ in windows)
         logger.warning("rate limits %s not counted, Redis failed: %s", names, exc)
         return [None] * len(windows)
+    return _counts(counted)
+
+
+def _counts(counted: list[Any]) -> list[Count | None]:
     pairs = zip(counted[::2], counted[1::2], strict=True)
     return [Count(int(count), max(int(ttl), 0) / 1000) for count, ttl in pairs]
+
+
+Read = Callable[[Any], None]  # adds a read's commands to a Redis pipeline
+
+
+def hit_each_and_read(
+    windows: list[tuple[str, int]], read: Read
+) -> tuple[list[Count | None], list[Any]]:
+    """`hit_each`, and the commands `read` adds to a pipeline, in one round trip to Redis (a
+    throttled read would otherwise take two): the counts, and the read's results as Redis answered
+    them. When Redis fails, the hits are not counted (as in `hit_each`) and the read is sent again
+    alone, so its own error is raised as it would be without the throttles."""
+    if not windows:
+        return [], _run(read)
+    connection = get_redis_connection("default")
+    hit = _Hit(
+        connection.register_script(_HIT).sha,
+        [_key(name) for name, _ in windows],
+        [seconds * 1000 for _, seconds in windows],
+    )
+    try:
+        try:
+            counted, *results = _run(read, hit)
+        except NoScriptError:  # a restarted or flushed Redis: load the script, send both again
+            connection.script_load(_HIT)
+            counted, *results = _run(read, hit)
+    except RedisError as exc:
+        names = ", ".join(name for name, _ in windows)
+        logger.warning("rate limits %s not counted, Redis failed: %s", names, exc)
+        return [None] * len(windows), _run(read)
+    return _counts(counted), results
+
+
+@dataclass(frozen=True)
+class _Hit:
+    sha: str
+    keys: list[str]
+    args: list[int]
+
+
+def _run(read: Read, hit: _Hit | None = None) -> list[Any]:
+    pipeline = get_redis_connection("default").pipeline(transaction=False)
+    if hit is not None:
+        pipeline.evalsha(hit.sha, len(hit.keys), *hit.keys, *hit.args)
+    read(pipeline)
+    return pipeline.execute()
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ from fabrikam.apps.deliveries.records import (
     Confirmation,
     Delivery,
     DeliveryDetails,
+    DeliveryStatus,
     FlightUpdate,
     NotifyMeRequest,
     Owner,
@@ -58,6 +59,9 @@ from fabrikam.contract.geo import Location
 
 VERSION = "v1"
 HASH_TAG = "{deliveries}"
+# Sends a read's commands (added to a pipeline by the function it is given) along with others in
+# one round trip, and returns the read's results.
+Along = Callable[[Callable[[Any], Any]], list[Any]]
 RETRIES = 5  # optimistic-concurrency attempts before giving up
 NOTIFY_ME_LIMIT = 20
 SCRIPTS_DIR = Path(__file__).with_name("lua")
@@ -475,6 +479,32 @@ def purge_expired(now: datetime, limit: int = 100) -> int:
 def load(delivery_id: str) -> Delivery | None:
     raw = _redis().hgetall(key("d", delivery_id))
     return _decode(delivery_id, raw) if raw else None
+
+
+# What a status read needs of the hash (`load_status`): the owner's account, stage, locations,
+# ETAs and the cancellation's reason.
+STATUS_FIELDS = ("a", "s", "ll", "p", "pe", "de", "r")
+
+
+def load_status(delivery_id: str, along: Along | None = None) -> tuple[str, DeliveryStatus] | None:
+    """The owner's account id and the status of a delivery, read from only the fields they need
+    (`load` decodes all of them): the same as `load`'s owner.account_id and status."""
+    name = key("d", delivery_id)
+    if along is None:
+        values = _redis().hmget(name, STATUS_FIELDS)
+    else:
+        (values,) = along(lambda pipeline: pipeline.hmget(name, STATUS_FIELDS))
+    account, stage, last, pickup, pickup_eta, delivery_eta, reason = values
+    if stage is None:
+        return None
+    status = DeliveryStatus(
+        stage=DeliveryStage(_text(stage)),
+        last_known_location=decode_location(last or pickup),
+        pickup_eta=decode_time(pickup_eta) if pickup_eta else None,
+        delivery_eta=decode_time(delivery_eta) if delivery_eta else None,
+        reason=_text(reason or b""),
+    )
+    return _text(account), status
 
 
 def load_many(delivery_ids: Sequence[str]) -> list[Delivery]:

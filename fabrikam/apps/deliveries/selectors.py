@@ -18,6 +18,8 @@ from fabrikam.apps.deliveries.records import (
 )
 from fabrikam.contract.enums import DeliveryStage
 
+Along = repository.Along
+
 
 def get_delivery(delivery_id: str) -> Delivery:
     delivery = repository.load(delivery_id)
@@ -49,6 +51,14 @@ def delivery_status(delivery_id: str) -> DeliveryStatus:
     """Stage, last known location and ETAs from the drone's flight updates; before the first
     one, the pickup location and the ETAs of the drone's assignment."""
     return status_of(get_delivery(delivery_id))
+
+
+def owner_and_status(delivery_id: str, along: Along | None = None) -> tuple[str, DeliveryStatus]:
+    """The owner's account id and `delivery_status`, read from only the fields they need."""
+    found = repository.load_status(delivery_id, along)
+    if found is None:
+        raise DeliveryNotFound(f"There is no delivery {delivery_id}.")
+    return found
 
 
 def status_of(delivery: Delivery) -> DeliveryStatus:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TypedDict
 
+from django.db import IntegrityError, router, transaction
 from django.utils import timezone
 
 from fabrikam.apps.packages import selectors
@@ -28,6 +29,14 @@ def upsert_package(owner_id: str, package_id: str, fields: PackageFields) -> tup
     A replaced package keeps its delivery state unless `fields` names one: a redelivered saga
     message must not undo a later compensation.
     """
+    package = Package(owner_id=owner_id, package_id=package_id, **fields)
+    try:
+        # Most PUTs create (the saga's first step): one INSERT, not a read, a savepoint and a write.
+        with transaction.atomic(using=router.db_for_write(Package)):
+            package.save()  # an insert: models.Package.save
+        return package, True
+    except IntegrityError:
+        pass  # it exists (a redelivered message, or a concurrent PUT that won): replace it
     return Package.objects.update_or_create(
         key=storage_key(owner_id, package_id),
         defaults={**fields, "owner_id": owner_id, "package_id": package_id},

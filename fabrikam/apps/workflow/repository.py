@@ -6,20 +6,28 @@ redelivered after a crash resumes where the last attempt stopped instead of redo
 (`WORKFLOW_LOCK_SECONDS`) and renewed by its holder while it works, so a crashed worker's lock
 lapses within seconds; the holder's writes to the saga are fenced by the lock's token, so a worker
 that stalled past its lapsed lock cannot write over the worker that took over (`LockLost`).
+
+Every step is one round trip, each a Lua script sent by its SHA (`EVALSHA`): the lock taken and
+the saga's state read together (`locked`), a write (with, on the first, the first attempt's time
+kept if already set: `begin`), and the last write and the lock's release together (`finish`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
+import math
+import os
 import threading
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django_redis import get_redis_connection
+from redis.commands.core import Script
 from redis.exceptions import RedisError, ResponseError
 
 from fabrikam.apps.workflow.exceptions import Busy, LockLost
@@ -27,40 +35,65 @@ from fabrikam.apps.workflow.exceptions import Busy, LockLost
 VERSION = "v1"
 STATE_TTL_SECONDS = 30 * 24 * 3600
 
-_RELEASE_LOCK = """
+
+def _script(source: str) -> Script:
+    """A script run by its SHA (`EVALSHA`), loaded into a server that does not know it yet."""
+    return Script(None, source.strip().encode())  # type: ignore[arg-type]  # bytes: no encoder needed
+
+
+# KEYS[1] the lock, KEYS[2] the saga; ARGV[1] the token, ARGV[2] the lock's time to live (ms).
+# Taken: {1, the saga's fields and values}; held by another: {0, its time to live in ms}.
+_LOCK = _script("""
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return {1, redis.call('HGETALL', KEYS[2])}
+end
+return {0, redis.call('PTTL', KEYS[1])}
+""")
+_RELEASE_LOCK = _script("""
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
-"""
-_RENEW_LOCK = """
+""")
+_RENEW_LOCK = _script("""
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
-"""
-# One write to a saga hash, refused unless ARGV[1] (the writer's lock token; empty: a write
-# outside any lock) still holds KEYS[2].
-_FENCED_WRITE = """
+""")
+# One write to a saga hash (KEYS[1]), refused unless ARGV[1] (the writer's lock token; empty: a
+# write outside any lock) still holds the lock KEYS[2]. ARGV[3] is the operation: `hincrby` adds
+# one to the field ARGV[4] and returns the count; `hset` and `hset-release` set ARGV[4] to ARGV[5]
+# unless it is set (non-empty; '' for none) and return its value, then set the field/value pairs
+# from ARGV[6]; `hset-release` then releases the lock.
+_FENCED_WRITE = _script("""
 if ARGV[1] ~= '' and redis.call('GET', KEYS[2]) ~= ARGV[1] then
   return redis.error_reply('FENCED the lock on this saga has passed to another worker')
 end
-local result
-if ARGV[3] == 'hset' then
-  result = redis.call('HSET', KEYS[1], unpack(ARGV, 4))
-elseif ARGV[3] == 'hsetnx' then
-  result = redis.call('HGET', KEYS[1], ARGV[4])
-  if not result or result == '' then
-    redis.call('HSET', KEYS[1], ARGV[4], ARGV[5])
-    result = ARGV[5]
-  end
-else
+local result = 0
+if ARGV[3] == 'hincrby' then
   result = redis.call('HINCRBY', KEYS[1], ARGV[4], 1)
+else
+  if ARGV[4] ~= '' then
+    result = redis.call('HGET', KEYS[1], ARGV[4])
+    if not result or result == '' then
+      redis.call('HSET', KEYS[1], ARGV[4], ARGV[5])
+      result = ARGV[5]
+    end
+  end
+  if #ARGV > 5 then redis.call('HSET', KEYS[1], unpack(ARGV, 6)) end
 end
 redis.call('EXPIRE', KEYS[1], ARGV[2])
+if ARGV[3] == 'hset-release' and ARGV[1] ~= '' then redis.call('DEL', KEYS[2]) end
 return result
-"""
+""")
 
-# (deliveryId, token) of the lock this thread holds, if any: its writes to that saga are fenced.
-_held: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar(
-    "workflow_lock", default=None
-)
+
+@dataclass
+class _Lock:
+    delivery_id: str
+    token: str
+    released: bool = False
+
+
+# The lock this thread holds, if any: its writes to that saga are fenced.
+_held: contextvars.ContextVar[_Lock | None] = contextvars.ContextVar("workflow_lock", default=None)
 
 
 def _redis() -> Any:
@@ -71,27 +104,51 @@ def _key(*parts: str) -> str:
     return ":".join((settings.REDIS_KEY_PREFIX, "workflow", VERSION, *parts))
 
 
+def _decoded(raw: Any) -> dict[str, str]:
+    if isinstance(raw, dict):
+        return {k.decode(): v.decode() for k, v in raw.items()}
+    return {raw[i].decode(): raw[i + 1].decode() for i in range(0, len(raw), 2)}
+
+
 def load(delivery_id: str) -> dict[str, str]:
-    raw = _redis().hgetall(_key("saga", delivery_id))
-    return {k.decode(): v.decode() for k, v in raw.items()}
+    return _decoded(_redis().hgetall(_key("saga", delivery_id)))
 
 
 def _write(delivery_id: str, op: str, *args: str) -> Any:
     held = _held.get()
-    token = held[1] if held and held[0] == delivery_id else ""
+    token = held.token if held and held.delivery_id == delivery_id else ""
     keys = (_key("saga", delivery_id), _key("lock", delivery_id))
     try:
-        return _redis().eval(_FENCED_WRITE, 2, *keys, token, STATE_TTL_SECONDS, op, *args)
+        result = _FENCED_WRITE(keys, (token, STATE_TTL_SECONDS, op, *args), client=_redis())
     except ResponseError as error:
         if "FENCED" in str(error):
             raise LockLost(delivery_id) from error
         raise
+    if op == "hset-release" and token:
+        held.released = True  # type: ignore[union-attr]  # token set: held is this saga's lock
+    return result
+
+
+def _pairs(fields: dict[str, Any]) -> list[str]:
+    values = {name: str(value) for name, value in fields.items()}
+    values["updatedAt"] = str(time.time())
+    return [item for pair in values.items() for item in pair]
 
 
 def update(delivery_id: str, **fields: Any) -> None:
-    values = {name: str(value) for name, value in fields.items()}
-    values["updatedAt"] = str(time.time())
-    _write(delivery_id, "hset", *(item for pair in values.items() for item in pair))
+    _write(delivery_id, "hset", "", "", *_pairs(fields))
+
+
+def begin(delivery_id: str, first: str, value: Any, **fields: Any) -> str:
+    """Record `fields` and `first` unless set (non-empty), in one write; returns the stored value
+    of `first` (e.g. the first attempt's time)."""
+    return _write(delivery_id, "hset", first, str(value), *_pairs(fields)).decode()
+
+
+def finish(delivery_id: str, **fields: Any) -> None:
+    """The last write of a saga's step under its lock, releasing the lock with it: nothing may
+    write to this saga after it in the same `locked` block."""
+    _write(delivery_id, "hset-release", "", "", *_pairs(fields))
 
 
 def reset(delivery_id: str) -> None:
@@ -107,7 +164,7 @@ def reset(delivery_id: str) -> None:
 def set_if_absent(delivery_id: str, field: str, value: Any) -> str:
     """Record `field` unless set (non-empty); returns the stored value (e.g. the first attempt's
     time)."""
-    return _write(delivery_id, "hsetnx", field, str(value)).decode()
+    return begin(delivery_id, field, value)
 
 
 def increment(delivery_id: str, field: str) -> int:
@@ -115,44 +172,83 @@ def increment(delivery_id: str, field: str) -> int:
     return int(_write(delivery_id, "hincrby", field))
 
 
-class _Renewal(threading.Thread):
-    """Extends the lock every third of its time to live while its holder works; stops when the
-    holder is done or the lock is no longer its own."""
+class _Renewer:
+    """One thread per process extends every lock the process holds, each every third of its time
+    to live while its holder works, and forgets a lock that is no longer its holder's (its next
+    write is refused). One thread for all, so taking a lock starts no thread."""
 
-    def __init__(self, key: str, token: str, seconds: float) -> None:
-        super().__init__(name=f"renew {key}", daemon=True)
-        self.key, self.token, self.seconds = key, token, seconds
-        self.done = threading.Event()
+    def __init__(self) -> None:
+        self.reset()
 
-    def run(self) -> None:
-        while not self.done.wait(self.seconds / 3):
-            try:
-                renewed = _redis().eval(
-                    _RENEW_LOCK, 1, self.key, self.token, int(self.seconds * 1000)
-                )
-            except RedisError:  # a store blip: try again next period
-                continue
-            if not renewed:
-                return  # lapsed: the holder's next write is refused
+    def reset(self) -> None:
+        """Nothing held, no thread yet: at start, and in a forked child (a prefork pool process),
+        which inherits neither the parent's locks nor its thread."""
+        self._changed = threading.Condition()
+        self._locks: dict[tuple[str, str], tuple[float, float]] = {}  # (key, token): (ttl, due)
+        self._wakes_at = math.inf
+        self._thread: threading.Thread | None = None
+
+    def hold(self, key: str, token: str, seconds: float) -> None:
+        due = time.monotonic() + seconds / 3
+        with self._changed:
+            self._locks[(key, token)] = (seconds, due)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="renew locks", daemon=True)
+                self._thread.start()
+            if due < self._wakes_at:
+                self._changed.notify()
+
+    def drop(self, key: str, token: str) -> None:
+        with self._changed:
+            self._locks.pop((key, token), None)
+
+    def _run(self) -> None:
+        period = 1.0  # idle: look again after this long (a lock added meanwhile wakes it earlier)
+        while True:
+            with self._changed:
+                now = time.monotonic()
+                due = [lock for lock, (_, at) in self._locks.items() if at <= now]
+                if not due:
+                    self._wakes_at = min(
+                        (at for _, at in self._locks.values()), default=now + period
+                    )
+                    self._changed.wait(self._wakes_at - now)
+                    continue
+                ttl = {lock: self._locks[lock][0] for lock in due}
+                for lock in due:
+                    self._locks[lock] = (ttl[lock], now + ttl[lock] / 3)
+                period = max(ttl.values()) / 3
+            for (key, token), seconds in ttl.items():
+                try:
+                    renewed = _RENEW_LOCK((key,), (token, int(seconds * 1000)), client=_redis())
+                except RedisError:  # a store blip: try again next period
+                    continue
+                if not renewed:
+                    self.drop(key, token)  # lapsed: the holder's next write is refused
+
+
+_renewer = _Renewer()
+os.register_at_fork(after_in_child=_renewer.reset)
 
 
 @contextlib.contextmanager
-def locked(delivery_id: str, seconds: float) -> Iterator[None]:
-    """Exclusive access to one delivery's saga. The lock lives `seconds` and is renewed while the
-    block runs, so it lapses soon after its worker dies; the block's writes to this saga are
-    refused (`LockLost`) once the lock is no longer its own."""
+def locked(delivery_id: str, seconds: float) -> Iterator[dict[str, str]]:
+    """Exclusive access to one delivery's saga, yielding its state as the lock was taken. The lock
+    lives `seconds` and is renewed while the block runs, so it lapses soon after its worker dies;
+    the block's writes to this saga are refused (`LockLost`) once the lock is no longer its own."""
     token = uuid.uuid4().hex
     key = _key("lock", delivery_id)
     redis = _redis()
-    if not redis.set(key, token, nx=True, px=int(seconds * 1000)):
-        raise Busy(delivery_id, max(redis.pttl(key), 0) / 1000)
-    renewal = _Renewal(key, token, seconds)
-    renewal.start()
-    held = _held.set((delivery_id, token))
+    taken, found = _LOCK((key, _key("saga", delivery_id)), (token, int(seconds * 1000)), redis)
+    if not taken:
+        raise Busy(delivery_id, max(found, 0) / 1000)
+    _renewer.hold(key, token, seconds)
+    lock = _Lock(delivery_id, token)
+    held = _held.set(lock)
     try:
-        yield
+        yield _decoded(found)
     finally:
         _held.reset(held)
-        renewal.done.set()
-        renewal.join()
-        redis.eval(_RELEASE_LOCK, 1, key, token)
+        _renewer.drop(key, token)
+        if not lock.released:
+            _RELEASE_LOCK((key,), (token,), client=redis)

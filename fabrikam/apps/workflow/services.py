@@ -124,13 +124,14 @@ def _transient(
 
 
 @contextlib.contextmanager
-def _locked(delivery_id: str) -> Iterator[None]:
-    """The delivery's lock, or a retry that does not count: another worker holds it (it renews
-    it while it works, so come back soon), or this worker's lock lapsed while it stalled and
-    another one took over (its writes were refused; the saga resumes from what was recorded)."""
+def _locked(delivery_id: str) -> Iterator[dict[str, str]]:
+    """The delivery's lock and its saga's state, or a retry that does not count: another worker
+    holds it (it renews it while it works, so come back soon), or this worker's lock lapsed while
+    it stalled and another one took over (its writes were refused; the saga resumes from what was
+    recorded)."""
     try:
-        with repository.locked(delivery_id, settings.WORKFLOW_LOCK_SECONDS):
-            yield
+        with repository.locked(delivery_id, settings.WORKFLOW_LOCK_SECONDS) as state:
+            yield state
     except Busy as busy:
         countdown = min(busy.retry_in, settings.WORKFLOW_RETRY_BASE_DELAY)
         raise RetryLater(
@@ -150,14 +151,15 @@ def handle(message: dict[str, Any], attempt: int = 0, replayed: bool = False) ->
     """Process one validated message; `attempt` counts earlier tries of this message. A message an
     operator replayed from the dead-letter queue starts its saga afresh."""
     delivery_id = message["deliveryId"]
-    with _locked(delivery_id):
+    with _locked(delivery_id) as state:
         if replayed and attempt == 0 and message["operation"] == DELIVERY:
             repository.reset(delivery_id)
+            state = repository.load(delivery_id)
         if message["operation"] == DELIVERY:
-            return _schedule(message, attempt)
+            return _schedule(message, attempt, state)
         if message["operation"] == CANCEL:
-            return _cancel(delivery_id, attempt)
-        return _reschedule(message, attempt)
+            return _cancel(delivery_id, attempt, state)
+        return _reschedule(message, attempt, state)
 
 
 def _record(delivery_id: str, operation: str, outcome: str, reason: str = "") -> None:
@@ -170,9 +172,8 @@ def _record(delivery_id: str, operation: str, outcome: str, reason: str = "") ->
 
 
 # --- delivery ---
-def _schedule(message: dict[str, Any], attempt: int) -> Outcome:
+def _schedule(message: dict[str, Any], attempt: int, state: dict[str, str]) -> Outcome:
     delivery_id = message["deliveryId"]
-    state = repository.load(delivery_id)
     status = state.get("status", "")
     if status in ENDED_UNSCHEDULED:
         if not state.get("shown") and not state.get("replayable"):
@@ -190,13 +191,16 @@ def _schedule(message: dict[str, Any], attempt: int) -> Outcome:
         return _compensate(message, CANCELLED_BY_CLIENT, attempt, Status.CANCELLED)
     if status == Status.COMPENSATING:
         return _compensate(message, state.get("reason", ""), attempt)
-    started = float(repository.set_if_absent(delivery_id, "firstAttemptAt", time.time()))
-    repository.update(
-        delivery_id,
-        status=Status.RUNNING,
-        packageId=message["packageInfo"]["packageId"],
-        request=json.dumps(_delivery_body(message, "")),
-        ownerId=message["ownerId"],
+    started = float(
+        repository.begin(
+            delivery_id,
+            "firstAttemptAt",
+            time.time(),
+            status=Status.RUNNING,
+            packageId=message["packageInfo"]["packageId"],
+            request=json.dumps(_delivery_body(message, "")),
+            ownerId=message["ownerId"],
+        )
     )
     try:
         if not state.get("packageDone"):
@@ -215,7 +219,8 @@ def _schedule(message: dict[str, Any], attempt: int) -> Outcome:
         raise _transient(delivery_id, error, attempt, started, "shedWaits") from error
     except PermanentError as error:
         return _compensate(message, _refusal(error), attempt)
-    repository.update(delivery_id, deliveryDone=1, status=Status.COMPLETED)  # one write
+    # One write, which releases the lock: nothing below writes to this saga.
+    repository.finish(delivery_id, deliveryDone=1, status=Status.COMPLETED)
     logger.info("delivery %s scheduled with drone %s", delivery_id, drone_id)
     return Outcome(Status.COMPLETED, drone_id=drone_id)
 
@@ -351,8 +356,7 @@ def _finish_giving_up(message: dict[str, Any]) -> None:
 
 
 # --- cancel ---
-def _cancel(delivery_id: str, attempt: int) -> Outcome:
-    state = repository.load(delivery_id)
+def _cancel(delivery_id: str, attempt: int, state: dict[str, str]) -> Outcome:
     status = state.get("status", "")
     if status == Status.CANCELLED:
         return Outcome(Status.CANCELLED, state.get("reason", ""))
@@ -360,8 +364,7 @@ def _cancel(delivery_id: str, attempt: int) -> Outcome:
         reason = f"not cancelled: the delivery already ended ({state.get('reason', '')})"
         _record(delivery_id, CANCEL, OperationOutcome.REFUSED, reason)
         return Outcome(OperationOutcome.REFUSED, reason)
-    repository.update(delivery_id, cancelRequested=1)
-    started = float(repository.set_if_absent(delivery_id, "cancelFirstAt", time.time()))
+    started = float(repository.begin(delivery_id, "cancelFirstAt", time.time(), cancelRequested=1))
     if not status:
         # The create has not arrived (or not started): it will find the cancel, end and show.
         repository.update(delivery_id, status=Status.CANCELLED, reason=CANCELLED_UNSCHEDULED)
@@ -383,9 +386,8 @@ def _cancel(delivery_id: str, attempt: int) -> Outcome:
 
 
 # --- reschedule ---
-def _reschedule(message: dict[str, Any], attempt: int) -> Outcome:
+def _reschedule(message: dict[str, Any], attempt: int, state: dict[str, str]) -> Outcome:
     delivery_id = message["deliveryId"]
-    state = repository.load(delivery_id)
     status = state.get("status", "")
     if status in (Status.CANCELLED, Status.COMPENSATED, Status.COMPENSATING):
         reason = f"not rescheduled: the delivery is {status}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from django.http import StreamingHttpResponse
@@ -24,6 +25,7 @@ from fabrikam.apps.accounts.permissions import (
     SERVICE,
     hide_unless_owner,
 )
+from fabrikam.apps.accounts.throttles import ThrottledWithRead
 from fabrikam.apps.common.summary import OwnerSummaryAPIView
 from fabrikam.apps.deliveries import selectors, services
 from fabrikam.apps.deliveries.api.renderers import EventStreamRenderer
@@ -140,17 +142,18 @@ class DeliveryOwnerView(APIView):
         return Response(OwnerSerializer(_own_delivery(request, delivery_id).owner).data)
 
 
-class DeliveryStatusView(APIView):
+class DeliveryStatusView(ThrottledWithRead, APIView):
     required_scopes = {"GET": OWNER_READ}
     owner_only = True
 
     @extend_schema(responses=DeliveryStatusSerializer, operation_id="getDeliveryStatus")
     def get(self, request: Request, delivery_id: str) -> Response:
+        # The throttles' hits and the delivery's read in one round trip to Redis.
+        along = functools.partial(self.throttled_read, request)
+        account_id, status = selectors.owner_and_status(delivery_id, along)  # read once, for both
         if self.owner_only:
-            delivery = _own_delivery(request, delivery_id)  # read once, for both
-        else:
-            delivery = selectors.get_delivery(delivery_id)
-        return Response(STATUS.to_representation(selectors.status_of(delivery)))
+            hide_unless_owner(request, account_id, DeliveryNotFound(delivery_id))
+        return Response(STATUS.to_representation(status))
 
 
 class DeliveryEventsView(APIView):
