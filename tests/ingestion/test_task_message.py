@@ -19,7 +19,10 @@ MESSAGE = {"operation": "delivery", "deliveryId": "d-1", "ownerId": "contoso", "
 
 
 def send_task(message_id: str) -> None:
-    """How the publisher published before, through Celery's send_task."""
+    """How the publisher published before, through Celery's send_task, as an ingestion-only
+    process sends it: there the workflow's task is not registered, so its time limits are not
+    copied into the message (the worker applies its own). In a process that registers the task
+    (`all`, this test suite) send_task would copy them; explicit Nones make that the same."""
     targets = publisher.queues()
     with app.connection_for_write() as connection:
         app.send_task(
@@ -32,6 +35,8 @@ def send_task(message_id: str) -> None:
             declare=targets,
             headers=TRACE,
             retry=False,
+            time_limit=None,
+            soft_time_limit=None,
             timeout=settings.BROKER_PUBLISH_TIMEOUT,
             confirm_timeout=settings.BROKER_PUBLISH_TIMEOUT,
             connection=connection,

@@ -37,3 +37,8 @@ class IdempotentRequestInProgress(Conflict):
 class BrokerUnavailable(ServiceUnavailable):
     title = "The request could not be queued"
     slug = "broker-unavailable"
+
+
+class NotFastPath(Exception):
+    """Internal to validation: this body is not one the fast path accepts, so the serializer
+    judges it (never reaches a client)."""

@@ -23,6 +23,7 @@ from typing import Any
 from rest_framework.exceptions import ValidationError
 
 from fabrikam.apps.common.serializers import OptionalTimestampField, TimestampOrEpochMillisField
+from fabrikam.apps.ingestion.exceptions import NotFastPath
 from fabrikam.contract.enums import ConfirmationType
 from fabrikam.contract.geo import Location
 from fabrikam.contract.ids import ID_REGEX
@@ -43,20 +44,16 @@ _PICKUP_TIME = TimestampOrEpochMillisField()
 _DEADLINE = OptionalTimestampField()
 
 
-class _NotFast(Exception):
-    """This body is the serializer's to judge."""
-
-
 def _number(value: Any, low: float, high: float) -> float:
     # JSON numbers only (bool is an int subclass; the serializer refuses it); within range.
     if type(value) is float:
         if not math.isfinite(value):
-            raise _NotFast
+            raise NotFastPath
     elif type(value) is not int or not -(2**53) < value < 2**53:
-        raise _NotFast
+        raise NotFastPath
     number = float(value)
     if not low <= number <= high:
-        raise _NotFast
+        raise NotFastPath
     return number
 
 
@@ -64,10 +61,10 @@ def _location(value: Any) -> Location:
     if type(value) is str:
         match = _LAT_LON.fullmatch(value)
         if match is None:
-            raise _NotFast
+            raise NotFastPath
         return Location(_number(float(match[1]), -90, 90), _number(float(match[2]), -180, 180))
     if type(value) is not dict or not value.keys() <= _LOCATION_KEYS:
-        raise _NotFast
+        raise NotFastPath
     return Location(
         _number(value.get("latitude"), -90, 90),
         _number(value.get("longitude"), -180, 180),
@@ -79,24 +76,24 @@ def _time(field: Any, value: Any) -> datetime | None:
     try:
         return field.to_internal_value(value)
     except ValidationError:
-        raise _NotFast from None
+        raise NotFastPath from None
 
 
 def _choice(choices: dict[str, str], value: Any) -> str:
     if type(value) is not str or value.lower() not in choices:
-        raise _NotFast
+        raise NotFastPath
     return choices[value.lower()]
 
 
 def _matching(pattern: re.Pattern[str], value: Any) -> str:
     if type(value) is not str or pattern.fullmatch(value) is None:
-        raise _NotFast
+        raise NotFastPath
     return value
 
 
 def _package(value: Any) -> dict[str, Any]:
     if type(value) is not dict or not value.keys() <= _PACKAGE_KEYS:
-        raise _NotFast
+        raise NotFastPath
     tag = value.get("tag")
     return {
         "packageId": _matching(_ID, value.get("packageId")),
@@ -114,7 +111,7 @@ def validated_delivery_request(data: Any) -> dict[str, Any] | None:
     try:
         deadline, pickup_time = data.get("deadline"), data.get("pickupTime")
         if type(pickup_time) is not str and type(pickup_time) is not int:
-            raise _NotFast
+            raise NotFastPath
         validated = {
             "ownerId": _matching(_OWNER, data.get("ownerId")),
             "pickupLocation": _location(data.get("pickupLocation")),
@@ -125,7 +122,7 @@ def validated_delivery_request(data: Any) -> dict[str, Any] | None:
             "confirmationRequired": _confirmation(data.get("confirmationRequired")),
             "packageInfo": _package(data.get("packageInfo")),
         }
-    except _NotFast:
+    except NotFastPath:
         return None
     if validated["deadline"] is not None and validated["deadline"] < validated["pickupTime"]:
         return None  # the serializer's 422
@@ -134,7 +131,7 @@ def validated_delivery_request(data: Any) -> dict[str, Any] | None:
 
 def _text(value: Any) -> str:
     if type(value) is not str:
-        raise _NotFast
+        raise NotFastPath
     return value
 
 
@@ -142,7 +139,7 @@ def _flag(value: Any) -> bool:
     if value is None:
         return False  # null is as if absent: the default
     if type(value) is not bool:
-        raise _NotFast
+        raise NotFastPath
     return value
 
 
