@@ -21,8 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -72,43 +71,34 @@ class InProcessAnswer:
         return json.loads(self.content)
 
 
-def _answer_to(exc: Exception, method: str, path: str) -> InProcessAnswer:
-    """What the view (or Django, for a path no view takes or an unexpected failure) answers when
-    `exc` is raised."""
+def _request(method: str, path: str) -> HttpRequest:
     request = HttpRequest()
     request.method, request.path = method, path
-    if isinstance(exc, _NoSuchPath):
-        response: HttpResponseBase = problems.not_found(request)
-    elif isinstance(handled := problems.exception_handler(exc, {}), Response):
+    return request
+
+
+def _answer_to(exc: Exception, method: str, path: str) -> InProcessAnswer:
+    """What the view (or Django, for an unexpected failure) answers when `exc` is raised."""
+    handled = problems.exception_handler(exc, {})
+    if isinstance(handled, Response):
         return InProcessAnswer(handled, JSONRenderer().render(handled.data))
-    else:  # what Django answers with a 500 over HTTP
-        logger.error("in-process %s %s failed", method, path, exc_info=exc)
-        close_old_connections()  # a broken connection is not reused by the next call
-        response = problems.server_error(request)
+    logger.error("in-process %s %s failed", method, path, exc_info=exc)  # a 500 over HTTP
+    close_old_connections()  # a broken connection is not reused by the next call
+    response = problems.server_error(_request(method, path))
     return InProcessAnswer(response, response.content)
 
 
-class _NoSuchPath(Exception):
-    """The id does not fit the URL's converter: no view takes the path (a 404)."""
-
-
-@contextmanager
-def _as_over_http(service: str, method: str, path: str) -> Iterator[None]:
+def _call(service: str, method: str, path: str, resource_id: str, function: str, *args: Any) -> Any:
+    url = f"in-process:{path}"
+    if ID.fullmatch(resource_id) is None:  # no view takes the path: Django's 404
+        response = problems.not_found(_request(method, path))
+        raise error_for(service, method, url, InProcessAnswer(response, response.content))
     try:
-        yield
+        return _function(function)(resource_id, *args)
     except SoftTimeLimitExceeded:
         raise
     except Exception as exc:
-        raise error_for(
-            service, method, f"in-process:{path}", _answer_to(exc, method, path)
-        ) from exc
-
-
-def _call(service: str, method: str, path: str, resource_id: str, function: str, *args: Any) -> Any:
-    with _as_over_http(service, method, path):
-        if ID.fullmatch(resource_id) is None:
-            raise _NoSuchPath(path)
-        return _function(function)(resource_id, *args)
+        raise error_for(service, method, url, _answer_to(exc, method, path)) from exc
 
 
 PACKAGES = "fabrikam.apps.packages.api.calls."
