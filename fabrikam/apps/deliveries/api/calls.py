@@ -6,6 +6,7 @@ view's are."""
 
 from __future__ import annotations
 
+from fabrikam.apps.common.serializers import shared
 from fabrikam.apps.deliveries import services
 from fabrikam.apps.deliveries.api.serializers import (
     CancelRequestSerializer,
@@ -15,11 +16,9 @@ from fabrikam.apps.deliveries.api.serializers import (
 from fabrikam.contract.bodies import DeliveryCancel, DeliveryPut, DeliveryReschedule
 from fabrikam.contract.enums import DeliveryStage
 
-PUT = DeliveryWriteSerializer()
-RESCHEDULE = DeliveryRescheduleSerializer()
-CANCEL = CancelRequestSerializer()
-for _serializer in (PUT, RESCHEDULE, CANCEL):
-    _serializer.fields  # noqa: B018 - a cached property: bind the fields before threads share them
+PUT = shared(DeliveryWriteSerializer())
+RESCHEDULE = shared(DeliveryRescheduleSerializer())
+CANCEL = shared(CancelRequestSerializer())
 
 
 def put_delivery(delivery_id: str, body: DeliveryPut) -> None:

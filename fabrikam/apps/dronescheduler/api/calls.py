@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fabrikam.apps.common.serializers import shared
 from fabrikam.apps.dronescheduler import services
 from fabrikam.apps.dronescheduler.api.serializers import (
     AssignmentRequestSerializer,
@@ -16,11 +17,9 @@ from fabrikam.apps.dronescheduler.api.serializers import (
 )
 from fabrikam.contract.bodies import DroneAssigned, DroneAssignment, RouteChange
 
-ASSIGNMENT = AssignmentRequestSerializer()
-REPLAN = ReplanSerializer()
-ASSIGNED = AssignmentSerializer()
-for _serializer in (ASSIGNMENT, REPLAN, ASSIGNED):
-    _serializer.fields  # noqa: B018 - a cached property: bind the fields before threads share them
+ASSIGNMENT = shared(AssignmentRequestSerializer())
+REPLAN = shared(ReplanSerializer())
+ASSIGNED = shared(AssignmentSerializer())
 
 
 def assign_drone(delivery_id: str, body: DroneAssignment) -> DroneAssigned:

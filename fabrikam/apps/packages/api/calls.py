@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from rest_framework.exceptions import ValidationError
 
+from fabrikam.apps.common.serializers import shared
 from fabrikam.apps.packages import services
 from fabrikam.apps.packages.api.serializers import PackagePatchSerializer, PackageWriteSerializer
 from fabrikam.contract.bodies import PackagePut
 
-PUT = PackageWriteSerializer()
-PUT.fields  # noqa: B018 - a cached property: bind the fields before threads share them
+PUT = shared(PackageWriteSerializer())
 DELIVERY_STATE = PackagePatchSerializer(partial=True).fields["deliveryState"]
 
 
