@@ -91,3 +91,12 @@ def _passes(validator, value: str) -> bool:
     except ValidationError:
         return False
     return True
+
+
+def test_a_location_as_a_dict_has_every_field_in_order():
+    from dataclasses import asdict
+
+    from fabrikam.contract.geo import Location
+
+    location = Location(47.6, -122.3, 120.5)
+    assert list(location.as_dict().items()) == list(asdict(location).items())

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from fabrikam.apps.ingestion.api import fast_validation
 from tests.ingestion import broker
 
 
@@ -9,3 +10,12 @@ from tests.ingestion import broker
 def received(settings, queue):
     """Drains the test's queue: what the workflow would receive."""
     return lambda: broker.drain(settings.CELERY_BROKER_URL, queue)
+
+
+@pytest.fixture(params=["fast path", "serializer"])
+def validation_path(request, monkeypatch):
+    """Runs a test with each way a POST's body is validated: the fast path for usual bodies
+    (fabrikam/apps/ingestion/api/fast_validation.py), and the serializer alone."""
+    if request.param == "serializer":
+        monkeypatch.setattr(fast_validation, "validated_delivery_request", lambda data: None)
+    return request.param

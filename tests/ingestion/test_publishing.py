@@ -13,6 +13,9 @@ from tests.ingestion import broker
 from tests.ingestion.factories import DeliveryRequestFactory, RescheduleFactory
 from tests.ingestion.test_validation import assert_problem
 
+# Every POST here once through the fast validation path and once through the serializer alone.
+pytestmark = pytest.mark.usefixtures("validation_path")
+
 URL = "/api/deliveryrequests"
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 TRACEPARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01"

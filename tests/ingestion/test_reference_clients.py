@@ -10,6 +10,9 @@ import pytest
 from tests.ingestion.factories import DeliveryRequestFactory, PackageInfoFactory
 from tests.ingestion.test_validation import assert_problem
 
+# Every POST here once through the fast validation path and once through the serializer alone.
+pytestmark = pytest.mark.usefixtures("validation_path")
+
 URL = "/api/deliveryrequests"
 PICKUP = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 PICKUP_MS = int(PICKUP.timestamp() * 1000)  # what its Java clients send

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from fabrikam.apps.accounts.permissions import OWNER_WRITE, require_owner
 from fabrikam.apps.ingestion import messages, services, tracecontext
+from fabrikam.apps.ingestion.api import fast_validation
 from fabrikam.apps.ingestion.api.serializers import (
     IDEMPOTENCY_KEY_PATTERN,
     DeliveryIdSerializer,
@@ -150,16 +151,16 @@ class DeliveryRequestsView(JsonBodyView):
             if raw_key is None
             else _valid(IdempotencyKeySerializer, "key", raw_key, "Idempotency-Key")
         )
-        serializer = DeliveryRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        require_owner(request, serializer.validated_data["ownerId"])
+        validated = fast_validation.validated_delivery_request(request.data)
+        if validated is None:  # the serializer judges (and words every error)
+            serializer = DeliveryRequestSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            validated = serializer.validated_data
+        require_owner(request, validated["ownerId"])
         delivery_id = services.request_delivery(
-            serializer.validated_data,
-            _trace(request),
-            idempotency_key=key,
-            client_id=request.user.client_id,
+            validated, _trace(request), idempotency_key=key, client_id=request.user.client_id
         )
-        body = {**messages.echo(serializer.validated_data), "deliveryId": delivery_id}
+        body = {**messages.echo(validated), "deliveryId": delivery_id}
         return Response(body, status=status.HTTP_202_ACCEPTED, headers=_location(delivery_id))
 
 
