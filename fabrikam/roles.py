@@ -119,7 +119,7 @@ def serves(role: str, other: str) -> bool:
 
 def calls_in_process(role: str, other: str) -> bool:
     """The switch between the two shapes: in a process that serves `other` too (`make run`), the
-    workflow calls it in process, through the same views and service functions; in separate
+    workflow calls its service functions in process (workflow/in_process.py); in separate
     deployments, over HTTP. WORKFLOW_IN_PROCESS_CALLS=false keeps HTTP everywhere."""
     from django.conf import settings
 

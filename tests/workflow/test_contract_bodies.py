@@ -1,6 +1,7 @@
 """Every body the saga sends another context is one of the contract's (`fabrikam.contract.bodies`),
-field for field: run through the real services in process (the `all` role), a delivery, its
-reschedule and its cancel make all eight calls."""
+field for field: run through the real services over HTTP (a live server), a delivery, its
+reschedule and its cancel make all eight calls. The in-process path takes the same bodies from the
+same client functions (tests/workflow/test_in_process_calls.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from typing import Any
 import pytest
 
 from fabrikam.apps.workflow import services
-from fabrikam.apps.workflow.in_process import InProcessClient
 from fabrikam.contract import bodies
+from fabrikam.interservice.http import ServiceClient
 from tests.dronescheduler.factories import SEATTLE, DroneFactory, north_of
 from tests.workflow.factories import DeliveryMessageFactory, cancel_message, reschedule_message
 
@@ -30,18 +31,20 @@ CONTRACT = {
 
 
 @pytest.fixture
-def sent(settings, redis_store, monkeypatch) -> list[tuple[str, str, Any]]:
-    """The saga's calls in process, recorded as (method, resource, body) and then made."""
+def sent(settings, live_server, redis_store, monkeypatch) -> list[tuple[str, str, Any]]:
+    """The saga's calls over HTTP, recorded as (method, resource, body) and then made."""
     settings.FABRIKAM_ROLE = "all"
-    settings.WORKFLOW_IN_PROCESS_CALLS = True
+    settings.WORKFLOW_IN_PROCESS_CALLS = False
+    for name in ("SERVICE_URL_PACKAGE", "SERVICE_URL_DRONESCHEDULER", "SERVICE_URL_DELIVERY"):
+        setattr(settings, name, live_server.url)
     calls: list[tuple[str, str, Any]] = []
-    real = InProcessClient.request
+    real = ServiceClient.request
 
-    def record(self: InProcessClient, method: str, path: str, body: Any = None) -> Any:
+    def record(self: ServiceClient, method: str, path: str, body: Any = None, **kw: Any) -> Any:
         calls.append((method, re.match(r"/api/(\w+)/", path)[1], body))
-        return real(self, method, path, body)
+        return real(self, method, path, body, **kw)
 
-    monkeypatch.setattr(InProcessClient, "request", record)
+    monkeypatch.setattr(ServiceClient, "request", record)
     return calls
 
 

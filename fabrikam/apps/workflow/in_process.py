@@ -1,45 +1,67 @@
 """Calling the package, drone scheduler and delivery contexts inside this process, for a process
-that serves them too (the `all` role of `make run`; `roles.calls_in_process`).
+that serves them too (the `all` role of `make run`; `roles.calls_in_process`): each call runs the
+context's own function for it (`fabrikam/apps/<context>/api/calls.py`), which reads the contract's
+body with the view's request serializer (built once) and calls the service function the view calls;
+no request, view or per-call serializer is built. The contexts never import each other, so the
+functions are named here by their dotted paths, as the URL configuration names the views.
 
-A call is dispatched to the same DRF view the HTTP request would reach, with the same service token:
-the same authentication, scope check, parsing, serializer validation, service function and
-problem+json exception handler. Only the HTTP hop is skipped (requests, the socket, gunicorn and the
-middleware stack), so a call is refused with the same status and detail as over HTTP, and the
-answer maps to `TransientError`/`PermanentError` exactly as `ServiceClient` maps it.
+What a context raises is answered by the views' exception handler (`problems.exception_handler`,
+each context's `exceptions.py`) and read by `interservice.http.error_for`, so a refusal reaches the
+saga as the same `TransientError` or `PermanentError` (status, problem type, detail, problem
+members) as over HTTP; anything else is the 500 Django would answer.
+
+No token is checked: the caller is the workflow worker itself, in the same process and with the
+workflow's own identity, calling a function; a token here could only ever be its own. The HTTP
+path (`ServiceClient`, separate deployments) still sends the service token and the views check
+its scope.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import logging
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable
+from functools import cache
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 from celery.exceptions import SoftTimeLimitExceeded
-from django.core.handlers.wsgi import WSGIRequest
 from django.db import close_old_connections
-from django.urls import Resolver404, resolve
-from rest_framework.exceptions import APIException
+from django.http import HttpRequest, HttpResponseBase
+from django.utils.module_loading import import_string
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
 
-from fabrikam.apps.accounts import tokens, verified_tokens
-from fabrikam.apps.accounts.authentication import principal_for
-from fabrikam.apps.accounts.principal import Principal
-from fabrikam.apps.accounts.tokens import Claims
+from fabrikam.contract.bodies import (
+    DeliveryCancel,
+    DeliveryPut,
+    DeliveryReschedule,
+    DroneAssigned,
+    DroneAssignment,
+    PackagePut,
+    RouteChange,
+)
+from fabrikam.contract.ids import ID_REGEX
 from fabrikam.interservice.http import error_for  # read an answer as ServiceClient reads it
 from fabrikam.web import problems
 
 logger = logging.getLogger(__name__)
 
+ID = re.compile(ID_REGEX)  # the URL converter's rule for a resource id
 
-class InProcessResponse:
-    """What the saga reads of an answer: its status and JSON body (`requests.Response`'s names)."""
 
-    def __init__(self, status_code: int, content: bytes, headers: Any) -> None:
-        self.status_code = status_code
+@cache
+def _function(dotted_path: str) -> Callable[..., Any]:
+    return import_string(dotted_path)
+
+
+class InProcessAnswer:
+    """An error answer as `error_for` reads it (`requests.Response`'s names)."""
+
+    def __init__(self, response: HttpResponseBase, content: bytes) -> None:
+        self.status_code = response.status_code
+        self.headers = response.headers
         self.content = content
-        self.headers = headers
 
     @property
     def text(self) -> str:
@@ -49,90 +71,78 @@ class InProcessResponse:
         return json.loads(self.content)
 
 
-def _authenticated(authorization: str) -> tuple[Principal, Claims] | None:
-    """What the views' authentication makes of `authorization` (its signature checked once per
-    token: `verified_tokens`); None when it refuses it (the view then checks the header itself
-    and refuses it the same way)."""
-    kind, _, token = authorization.partition(" ")
-    if kind.lower() != "bearer":
-        return None
+def _request(method: str, path: str) -> HttpRequest:
+    request = HttpRequest()
+    request.method, request.path = method, path
+    return request
+
+
+def _answer_to(exc: Exception, method: str, path: str) -> InProcessAnswer:
+    """What the view (or Django, for an unexpected failure) answers when `exc` is raised."""
+    handled = problems.exception_handler(exc, {})
+    if isinstance(handled, Response):
+        return InProcessAnswer(handled, JSONRenderer().render(handled.data))
+    logger.error("in-process %s %s failed", method, path, exc_info=exc)  # a 500 over HTTP
+    close_old_connections()  # a broken connection is not reused by the next call
+    response = problems.server_error(_request(method, path))
+    return InProcessAnswer(response, response.content)
+
+
+def _call(service: str, method: str, path: str, resource_id: str, function: str, *args: Any) -> Any:
+    url = f"in-process:{path}"
+    if ID.fullmatch(resource_id) is None:  # no view takes the path: Django's 404
+        response = problems.not_found(_request(method, path))
+        raise error_for(service, method, url, InProcessAnswer(response, response.content))
     try:
-        claims = verified_tokens.validate(token.strip())
-        return principal_for(claims), claims
-    except (tokens.InvalidToken, tokens.KeysUnavailable, APIException):
-        return None
+        return _function(function)(resource_id, *args)
+    except SoftTimeLimitExceeded:
+        raise
+    except Exception as exc:
+        raise error_for(service, method, url, _answer_to(exc, method, path)) from exc
 
 
-class InProcessClient:
-    """Same interface as `fabrikam.interservice.http.ServiceClient` (put, patch, delete, get,
-    post)."""
+PACKAGES = "fabrikam.apps.packages.api.calls."
+DRONESCHEDULER = "fabrikam.apps.dronescheduler.api.calls."
+DELIVERIES = "fabrikam.apps.deliveries.api.calls."
 
-    def __init__(self, name: str, authorization: Callable[[], str]) -> None:
-        self.name = name
-        self.authorization = authorization
 
-    def request(
-        self, method: str, path: str, body: Mapping[str, Any] | None = None
-    ) -> InProcessResponse:
-        content = b"" if body is None else json.dumps(body).encode()
-        url = urlsplit(path)
-        request = WSGIRequest(
-            {
-                "REQUEST_METHOD": method,
-                "PATH_INFO": unquote(url.path),  # as a WSGI server hands it to Django
-                "QUERY_STRING": url.query,  # e.g. the package's ?ownerId=
-                "SCRIPT_NAME": "",
-                "SERVER_NAME": "127.0.0.1",
-                "SERVER_PORT": "80",
-                "REMOTE_ADDR": "127.0.0.1",
-                "wsgi.url_scheme": "http",
-                "wsgi.input": io.BytesIO(content),
-                "CONTENT_LENGTH": str(len(content)),
-                "CONTENT_TYPE": "application/json" if body is not None else "",
-                "HTTP_ACCEPT": "application/json",
-                "HTTP_AUTHORIZATION": self.authorization(),
-            }
-        )
-        if (known := _authenticated(request.META["HTTP_AUTHORIZATION"])) is not None:
-            # DRF's own hook: the view's authentication yields this principal without re-checking
-            # the token's signature; scopes and permissions are checked as on every request.
-            request._force_auth_user, request._force_auth_token = known
-        answer = self._dispatch(request)
-        url = f"in-process:{path}"
-        if answer.status_code >= 400:
-            raise error_for(self.name, method, url, answer)
-        return answer
+def put_package(package_id: str, body: PackagePut) -> None:
+    path = f"/api/packages/{package_id}"
+    _call("package", "PUT", path, package_id, PACKAGES + "put_package", body)
 
-    @staticmethod
-    def _dispatch(request: WSGIRequest) -> InProcessResponse:
-        """The view's answer, or the 404 and 500 the HTTP stack would give."""
-        try:
-            match = resolve(request.path_info)
-        except Resolver404:
-            response = problems.not_found(request)
-        else:
-            try:
-                response = match.func(request, *match.args, **match.kwargs)
-                response.render()
-            except SoftTimeLimitExceeded:
-                raise
-            except Exception:  # what Django answers with a 500 over HTTP
-                logger.exception("in-process %s %s failed", request.method, request.path)
-                close_old_connections()  # a broken connection is not reused by the next call
-                response = problems.server_error(request)
-        return InProcessResponse(response.status_code, response.content, response.headers)
 
-    def put(self, path: str, json: Mapping[str, Any]) -> InProcessResponse:
-        return self.request("PUT", path, json)
+def mark_package(package_id: str, owner_id: str, delivery_state: str) -> None:
+    path = f"/api/packages/{package_id}"
+    _call("package", "PATCH", path, package_id, PACKAGES + "mark_package", owner_id, delivery_state)
 
-    def patch(self, path: str, json: Mapping[str, Any]) -> InProcessResponse:
-        return self.request("PATCH", path, json)
 
-    def delete(self, path: str, json: Mapping[str, Any] | None = None) -> InProcessResponse:
-        return self.request("DELETE", path, json)
+def assign_drone(delivery_id: str, body: DroneAssignment) -> DroneAssigned:
+    path = f"/api/dronedeliveries/{delivery_id}"
+    return _call("dronescheduler", "PUT", path, delivery_id, DRONESCHEDULER + "assign_drone", body)
 
-    def get(self, path: str) -> InProcessResponse:
-        return self.request("GET", path)
 
-    def post(self, path: str, json: Mapping[str, Any]) -> InProcessResponse:
-        return self.request("POST", path, json)
+def replan_drone(delivery_id: str, body: RouteChange) -> dict[str, Any]:
+    path = f"/api/dronedeliveries/{delivery_id}"
+    return _call(
+        "dronescheduler", "PATCH", path, delivery_id, DRONESCHEDULER + "replan_drone", body
+    )
+
+
+def release_drone(delivery_id: str) -> None:
+    path = f"/api/dronedeliveries/{delivery_id}"
+    _call("dronescheduler", "DELETE", path, delivery_id, DRONESCHEDULER + "release_drone")
+
+
+def put_delivery(delivery_id: str, body: DeliveryPut) -> None:
+    path = f"/api/deliveries/{delivery_id}"
+    _call("delivery", "PUT", path, delivery_id, DELIVERIES + "put_delivery", body)
+
+
+def reschedule_delivery(delivery_id: str, body: DeliveryReschedule) -> None:
+    path = f"/api/deliveries/{delivery_id}"
+    _call("delivery", "PATCH", path, delivery_id, DELIVERIES + "reschedule_delivery", body)
+
+
+def cancel_delivery(delivery_id: str, body: DeliveryCancel | None) -> None:
+    path = f"/api/deliveries/{delivery_id}"
+    _call("delivery", "DELETE", path, delivery_id, DELIVERIES + "cancel_delivery", body)

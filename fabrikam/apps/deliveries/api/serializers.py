@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.validators import EmailValidator, RegexValidator
@@ -85,8 +86,9 @@ class DeliveryWriteSerializer(serializers.Serializer):
     def cancelled(self) -> bool:
         return self.validated_data["stage"] == DeliveryStage.CANCELLED.value
 
-    def details(self) -> DeliveryDetails:
-        data = dict(self.validated_data)
+    def details(self, validated: Mapping[str, Any] | None = None) -> DeliveryDetails:
+        """The service's details, of data validated by this serializer (its own by default)."""
+        data = dict(self.validated_data if validated is None else validated)
         data.pop("stage")
         data.pop("reason")
         data["owner"] = Owner(**data["owner"])
@@ -133,8 +135,9 @@ class DeliveryRescheduleSerializer(serializers.Serializer):
             )
         return attrs
 
-    def change(self) -> Reschedule:
-        data = dict(self.validated_data)
+    def change(self, validated: Mapping[str, Any] | None = None) -> Reschedule:
+        """The service's change, of data validated by this serializer (its own by default)."""
+        data = dict(self.validated_data if validated is None else validated)
         clear_deadline = "deadline" in data and data["deadline"] is None
         return Reschedule(**data, clear_deadline=clear_deadline)
 

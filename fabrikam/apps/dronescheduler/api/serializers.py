@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from rest_framework import serializers
 
@@ -34,8 +36,11 @@ class AssignmentRequestSerializer(serializers.Serializer):
     packageDetails = PackageDetailSerializer(many=True, allow_empty=False)
     expedited = StrictBooleanField(default=False)
 
-    def to_request(self, delivery_id: str) -> AssignmentRequest:
-        data = self.validated_data
+    def to_request(
+        self, delivery_id: str, data: Mapping[str, Any] | None = None
+    ) -> AssignmentRequest:
+        """The service's request, of `data` validated by this serializer (its own by default)."""
+        data = self.validated_data if data is None else data
         return AssignmentRequest(
             delivery_id=delivery_id,
             owner_id=data["ownerId"],
