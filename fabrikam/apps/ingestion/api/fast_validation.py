@@ -22,12 +22,17 @@ from typing import Any
 
 from rest_framework.exceptions import ValidationError
 
-from fabrikam.apps.common.serializers import OptionalTimestampField, TimestampOrEpochMillisField
+from fabrikam.apps.common.serializers import (
+    LOCATION,
+    OptionalTimestampField,
+    TimestampOrEpochMillisField,
+)
+from fabrikam.apps.ingestion.api.serializers import PackageInfoSerializer
 from fabrikam.apps.ingestion.exceptions import NotFastPath
 from fabrikam.contract.enums import ConfirmationType
 from fabrikam.contract.geo import Location
 from fabrikam.contract.ids import ID_REGEX
-from fabrikam.contract.packages import MAX_WEIGHT_KG, PackageSize
+from fabrikam.contract.packages import PackageSize
 
 # Printable ASCII, no space at either end (nothing for the serializer to trim), length bounded.
 _OWNER = re.compile(r"[!-~](?:[ -~]{0,126}[!-~])?")  # StrictCharField(max_length=128)
@@ -42,6 +47,17 @@ _SIZES = {value.lower(): value for value in PackageSize.values}
 # The serializer's own timestamp fields (stateless once built): times parse exactly as there.
 _PICKUP_TIME = TimestampOrEpochMillisField()
 _DEADLINE = OptionalTimestampField()
+
+
+def _bounds(field: Any) -> tuple[float, float]:
+    """A serializer field's range, so that the two paths cannot drift apart."""
+    return field.min_value, field.max_value
+
+
+_LATITUDE = _bounds(LOCATION.fields["latitude"])
+_LONGITUDE = _bounds(LOCATION.fields["longitude"])
+_ALTITUDE = _bounds(LOCATION.fields["altitude"])
+_WEIGHT = _bounds(PackageInfoSerializer._declared_fields["weight"])
 
 
 def _number(value: Any, low: float, high: float) -> float:
@@ -62,13 +78,13 @@ def _location(value: Any) -> Location:
         match = _LAT_LON.fullmatch(value)
         if match is None:
             raise NotFastPath
-        return Location(_number(float(match[1]), -90, 90), _number(float(match[2]), -180, 180))
+        return Location(_number(float(match[1]), *_LATITUDE), _number(float(match[2]), *_LONGITUDE))
     if type(value) is not dict or not value.keys() <= _LOCATION_KEYS:
         raise NotFastPath
     return Location(
-        _number(value.get("latitude"), -90, 90),
-        _number(value.get("longitude"), -180, 180),
-        _number(value["altitude"], -500, 20000) if "altitude" in value else 0.0,
+        _number(value.get("latitude"), *_LATITUDE),
+        _number(value.get("longitude"), *_LONGITUDE),
+        _number(value["altitude"], *_ALTITUDE) if "altitude" in value else 0.0,
     )
 
 
@@ -98,7 +114,7 @@ def _package(value: Any) -> dict[str, Any]:
     return {
         "packageId": _matching(_ID, value.get("packageId")),
         "size": _choice(_SIZES, value.get("size")),
-        "weight": _number(value.get("weight"), 0.001, MAX_WEIGHT_KG),
+        "weight": _number(value.get("weight"), *_WEIGHT),
         "tag": "" if tag is None else _matching(_TAG, tag),
     }
 
