@@ -46,10 +46,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
             self._turn_pid = os.getpid()
         return self._turn_fd
 
-    def _take_turn(self) -> None:
+    def _take_turn(self) -> bool:
+        """Wait for the writers' turn, up to the busy timeout; whether this connection has it."""
         fd = self._turn_file()
         if fd is None:
-            return
+            return False
         deadline = time.monotonic() + float(self.settings_dict["OPTIONS"].get("timeout", 5))
         wait = FIRST_WAIT_SECONDS
         while True:
@@ -57,12 +58,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    return  # SQLite's lock decides
+                    return False  # SQLite's lock decides
                 time.sleep(wait)
                 wait = min(wait * 2, LONGEST_WAIT_SECONDS)
             else:
                 self._turn_held = True
-                return
+                return True
 
     def _end_turn(self) -> None:
         if self._turn_held and self._turn_pid == os.getpid():
