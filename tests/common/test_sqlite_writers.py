@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import selectors
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -27,7 +28,7 @@ django.setup()
 from django.db import connection
 connection.cursor().execute("CREATE TABLE IF NOT EXISTS t (n INTEGER)")
 for line in sys.stdin:
-    command, _, arg = line.split()[0], None, line.split()[1:]
+    command, *arg = line.split()
     if command == "begin":
         connection.set_autocommit(False, force_begin_transaction_with_broken_autocommit=True)
     elif command == "write":
@@ -76,8 +77,6 @@ class Writer:
 
     def answer(self, timeout: float = 30) -> str:
         """The next answer line, or '' if none comes within `timeout` seconds."""
-        import selectors
-
         with selectors.DefaultSelector() as selector:
             selector.register(self.process.stdout, selectors.EVENT_READ)
             if not selector.select(timeout):
