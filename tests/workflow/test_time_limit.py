@@ -39,11 +39,11 @@ def test_a_hung_attempt_is_stopped_at_the_soft_limit_and_the_worker_goes_on(saga
             30,
             "the worker to log the attempt stopped by its soft time limit",
         )
+        assert worker.popen.poll() is None, output[-3000:]
+        assert saga.delivery(hung) is None  # stopped before its delivery step, not retried
+        assert saga.proxies["package"].calls("PUT", "/api/packages/pkg-hung") == []
     finally:
-        never.set()
-    assert worker.popen.poll() is None, output[-3000:]
-    assert saga.delivery(hung) is None  # stopped before its delivery step, not retried
-    assert saga.proxies["package"].calls("PUT", "/api/packages/pkg-hung") == []
+        never.set()  # the proxy's held request ends; nothing is waiting for it any more
 
 
 STUCK_PAST_THE_SOFT_LIMIT = """
