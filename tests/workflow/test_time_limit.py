@@ -46,6 +46,13 @@ def test_a_hung_attempt_is_stopped_at_the_soft_limit_and_the_worker_goes_on(saga
         never.set()  # the proxy's held request ends; nothing is waiting for it any more
 
 
+def in_a_process_of_its_own(code: str) -> subprocess.CompletedProcess[str]:
+    """SIGALRM and the real-time timer are the process's (pytest-timeout uses them here)."""
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=20, check=False
+    )
+
+
 STUCK_PAST_THE_SOFT_LIMIT = """
 import time
 from celery.exceptions import SoftTimeLimitExceeded
@@ -64,13 +71,7 @@ print("not stopped", flush=True)
 def test_an_attempt_still_running_at_the_hard_limit_ends_its_solo_worker_process():
     """As prefork kills a child at the hard limit, a solo worker's process ends there (its message,
     unacknowledged, goes back to the queue; the supervisor or Kubernetes starts a new worker)."""
-    result = subprocess.run(
-        [sys.executable, "-c", STUCK_PAST_THE_SOFT_LIMIT],
-        capture_output=True,
-        text=True,
-        timeout=20,
-        check=False,
-    )
+    result = in_a_process_of_its_own(STUCK_PAST_THE_SOFT_LIMIT)
     assert result.stdout == "soft limit\n", result.stderr
     assert result.returncode == -signal.SIGALRM
 
@@ -86,13 +87,7 @@ print(signal.getitimer(signal.ITIMER_REAL), signal.getsignal(signal.SIGALRM) is 
 
 
 def test_an_attempt_within_its_limit_leaves_no_timer_behind():
-    result = subprocess.run(
-        [sys.executable, "-c", WITHIN_THE_LIMIT],
-        capture_output=True,
-        text=True,
-        timeout=20,
-        check=False,
-    )
+    result = in_a_process_of_its_own(WITHIN_THE_LIMIT)
     assert result.stdout == "(0.0, 0.0) True\n", result.stderr
 
 
