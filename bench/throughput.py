@@ -105,7 +105,7 @@ class System:
         self.drones = drones
         self.http: subprocess.Popen | None = None
         self.bare: subprocess.Popen | None = None
-        self.worker: subprocess.Popen | None = None
+        self.workers: list[subprocess.Popen] = []  # one, or WORKFLOW_CONCURRENCY solo ones
         self.redis_pid = self._redis_pid()
         self.env = {
             **os.environ,
@@ -176,11 +176,15 @@ class System:
     def start_worker(self) -> None:
         from fabrikam.runtime import processes
 
-        self.worker = subprocess.Popen(processes.celery_worker(), cwd=ROOT, env=self.env)
+        self.workers = [
+            subprocess.Popen(argv, cwd=ROOT, env=self.env)
+            for argv in processes.celery_workers().values()
+        ]
 
     def stop_worker(self) -> None:
-        stop(self.worker)
-        self.worker = None
+        for worker in self.workers:
+            stop(worker)
+        self.workers = []
 
     def cpu(self) -> dict[str, float]:
         redis = 0.0
@@ -190,13 +194,13 @@ class System:
                 redis = times.user + times.system
         return {
             "gunicorn": cpu_seconds(self.http),
-            "worker": cpu_seconds(self.worker),
+            "worker": sum(cpu_seconds(worker) for worker in self.workers),
             "redis": redis,
             "baseline_gunicorn": cpu_seconds(self.bare),
         }
 
     def close(self) -> None:
-        for process in (self.worker, self.http, self.bare):
+        for process in (*self.workers, self.http, self.bare):
             stop(process)
 
 
@@ -453,7 +457,7 @@ def measure(args: argparse.Namespace, data_dir: Path, results: dict[str, Any]) -
         ids_file = data_dir / "ids.txt"
         with (
             Phase(system, "end to end burst", results) as phase,
-            profiling(args.profile, "end-to-end", [system.http, system.worker], 30),
+            profiling(args.profile, "end-to-end", [system.http, *system.workers], 30),
         ):
             started = time.time()
             burst = wrk.run(

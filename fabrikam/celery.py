@@ -142,6 +142,7 @@ def _database_upkeep(sender: Any = None, **kwargs: Any) -> None:
 
 
 @signals.worker_process_shutdown.connect
+@signals.worker_shutdown.connect  # a solo worker (tasks ran in this process); a no-op elsewhere
 def _worker_process_shutdown(**kwargs: Any) -> None:
     from fabrikam.observability import telemetry
 

@@ -50,21 +50,37 @@ def _celery(*args: str) -> list[str]:
     return [sys.executable, "-m", "celery", "-A", "fabrikam", *_quiet(), *args]
 
 
-def celery_worker(role: str = "workflow") -> list[str]:
-    """A worker role: consumes its queues with the pool WORKFLOW_POOL/CONCURRENCY say."""
+def celery_worker(role: str = "workflow", index: int = 0) -> list[str]:
+    """A worker role: consumes its queues with the pool WORKFLOW_POOL/CONCURRENCY say. A solo
+    worker has one slot (its watchdog counts one); `celery_workers` starts WORKFLOW_CONCURRENCY
+    of them, told apart by their node names."""
+    solo = settings.CELERY_WORKER_POOL == "solo"
+    concurrency = 1 if solo else settings.CELERY_WORKER_CONCURRENCY
     return _celery(
         "worker",
         "--queues",
         ",".join(roles.queues(role)),
         "--concurrency",
-        str(settings.CELERY_WORKER_CONCURRENCY),
+        str(concurrency),
         "--prefetch-multiplier",
         str(settings.CELERY_WORKER_PREFETCH_MULTIPLIER),
         "--loglevel",
         settings.LOG_LEVEL,
         "--without-gossip",
         "--without-mingle",
+        *(["--hostname", f"{role}-{index + 1}@%h"] if solo else []),
     )
+
+
+def celery_workers(role: str = "workflow") -> dict[str, list[str]]:
+    """The processes a supervisor starts for a worker role (`manage.py dev`): one, or with the solo
+    pool WORKFLOW_CONCURRENCY side by side, each consuming from the broker itself."""
+    if settings.CELERY_WORKER_POOL != "solo" or settings.CELERY_WORKER_CONCURRENCY <= 1:
+        return {role: celery_worker(role)}
+    return {
+        f"{role}-{index + 1}": celery_worker(role, index)
+        for index in range(settings.CELERY_WORKER_CONCURRENCY)
+    }
 
 
 def celery_beat(role: str = "scheduler") -> list[str]:

@@ -3,7 +3,7 @@
 
 gunicorn's own messages use the project's log format; there is no gunicorn access log: each
 request is logged by fabrikam.apps.common.middleware.RequestLogMiddleware with its route, status,
-latency and trace id.
+latency and trace id (so gunicorn is not even asked to build one: `Logger`).
 """
 
 from __future__ import annotations
@@ -16,9 +16,22 @@ from typing import Any
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fabrikam.settings.production")
 
 from django.conf import settings
+from gunicorn import glogging
 
 logconfig_dict = settings.LOGGING
+logger_class = "fabrikam.server.gunicorn_hooks.Logger"
 logging.captureWarnings(True)  # warnings too in the log format, from the master on
+
+
+class Logger(glogging.Logger):
+    """gunicorn's logger with its access log off. Given a logging config, gunicorn turns its access
+    log on and, for every request, builds the request's environ, the log atoms and a LogRecord
+    (≈ 0.1 ms of the event loop's CPU per request), which `gunicorn.access`'s handler then
+    discards."""
+
+    @property
+    def access_log_enabled(self) -> bool:
+        return False
 
 
 # Per worker: a socket for each live stream, plus the API's connections, slow clients waiting for

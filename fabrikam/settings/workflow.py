@@ -5,15 +5,23 @@ from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
 
+from fabrikam import roles
 from fabrikam.settings import env
+from fabrikam.settings.runtime import FABRIKAM_ROLE
 from fabrikam.settings.stores import DATABASE_CONN_MAX_AGE
 
 # --- The worker ---
 CELERY_WORKER_PREFETCH_MULTIPLIER = env.integer("WORKFLOW_PREFETCH", 1)
 CELERY_WORKER_CONCURRENCY = env.integer("WORKFLOW_CONCURRENCY", 2)
-# prefork for a saga that computes (in process, role all); threads for one that mostly waits on
-# HTTP calls (the workflow role), where a higher WORKFLOW_CONCURRENCY costs little memory.
-CELERY_WORKER_POOL = env.string("WORKFLOW_POOL", "prefork")
+# solo where the saga computes in process (role all, `make run`): WORKFLOW_CONCURRENCY one-slot
+# worker processes side by side, each taking its messages from the broker itself, with no prefork
+# parent handing them over through pipes (fabrikam/runtime/processes.py); the time limit is then
+# enforced by the attempt itself (fabrikam/apps/workflow/time_limit.py). prefork for one pod's
+# worker (the workflow role); threads for a saga that mostly waits on HTTP calls, where a higher
+# WORKFLOW_CONCURRENCY costs little memory (its time limit is not enforced).
+CELERY_WORKER_POOL = env.string(
+    "WORKFLOW_POOL", "solo" if FABRIKAM_ROLE == roles.ALL else "prefork"
+)
 if CELERY_WORKER_POOL not in ("prefork", "threads", "solo"):
     raise ImproperlyConfigured(
         f"WORKFLOW_POOL={CELERY_WORKER_POOL!r}: choose prefork, threads or solo"

@@ -26,3 +26,23 @@ def test_celery_accepts_the_worker_and_scheduler_command_lines(settings, command
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_a_solo_pool_runs_workflow_concurrency_one_slot_workers_with_their_own_names(settings):
+    settings.CELERY_WORKER_POOL = "solo"
+    settings.CELERY_WORKER_CONCURRENCY = 3
+    workers = processes.celery_workers("workflow")
+    assert list(workers) == ["workflow-1", "workflow-2", "workflow-3"]
+    for index, argv in enumerate(workers.values(), start=1):
+        assert argv[argv.index("--concurrency") + 1] == "1"  # the stall watchdog counts one slot
+        assert argv[argv.index("--hostname") + 1] == f"workflow-{index}@%h"
+
+
+def test_a_prefork_pool_runs_one_worker_with_workflow_concurrency_children(settings):
+    settings.CELERY_WORKER_POOL = "prefork"
+    settings.CELERY_WORKER_CONCURRENCY = 3
+    workers = processes.celery_workers("workflow")
+    assert list(workers) == ["workflow"]
+    argv = workers["workflow"]
+    assert argv[argv.index("--concurrency") + 1] == "3"
+    assert "--hostname" not in argv

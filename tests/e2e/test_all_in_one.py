@@ -114,7 +114,11 @@ def test_ctrl_c_stops_every_process_it_started(live):
     commands = [command_of(p) for p in started]
     for expected in (
         "gunicorn",
-        "celery -A fabrikam worker",
+        # the workflow's WORKFLOW_CONCURRENCY (2) one-slot solo workers, side by side
+        "celery -A fabrikam worker --queues",
+        "--concurrency 1 --prefetch-multiplier 1",
+        "--hostname workflow-1@",
+        "--hostname workflow-2@",
         "celery -A fabrikam worker --beat",
         "redis-server",
     ):

@@ -43,7 +43,9 @@ def test_a_service_failing_twice_then_recovering_completes_without_duplicates(sa
     assert [e["stage"] for e in events] == ["Created"]
 
 
-def test_a_worker_killed_mid_saga_and_restarted_leaves_exactly_one_of_everything(saga):
+@pytest.mark.parametrize("pool", ["prefork", "solo"])  # solo: `make run`'s one-slot workers
+def test_a_worker_killed_mid_saga_and_restarted_leaves_exactly_one_of_everything(saga, pool):
+    saga.env["WORKFLOW_POOL"] = pool
     release = threading.Event()
     saga.proxies["delivery"].add(Fault("PUT", "/api/deliveries/", hold=release, times=1))
     saga.start_worker()

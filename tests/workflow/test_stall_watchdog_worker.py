@@ -17,8 +17,10 @@ pytestmark = [pytest.mark.e2e]
 STALL_SECONDS = 2
 
 
-def test_a_busy_worker_or_one_holding_a_countdown_is_not_stalled(saga):
+@pytest.mark.parametrize("pool", ["prefork", "solo"])  # solo: `make run`'s one-slot workers
+def test_a_busy_worker_or_one_holding_a_countdown_is_not_stalled(saga, pool):
     saga.env.update(
+        WORKFLOW_POOL=pool,
         WORKFLOW_STALL_SECONDS=str(STALL_SECONDS),
         WORKFLOW_RETRY_BASE_DELAY="3",  # a countdown longer than the stall window
         WORKFLOW_RETRY_MAX_DELAY="3",

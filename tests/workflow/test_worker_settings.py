@@ -12,6 +12,7 @@ from tests.support.live import ROOT
 
 
 def settings_in_child(tmp_path, **env: str) -> subprocess.CompletedProcess[str]:
+    inherited = {k: v for k, v in os.environ.items() if k != "WORKFLOW_POOL"}
     return subprocess.run(
         [
             sys.executable,
@@ -21,7 +22,7 @@ def settings_in_child(tmp_path, **env: str) -> subprocess.CompletedProcess[str]:
         ],
         cwd=ROOT,
         env={
-            **os.environ,
+            **inherited,
             "DJANGO_SETTINGS_MODULE": "fabrikam.settings.production",
             "DEBUG": "true",
             "FABRIKAM_DATA_DIR": str(tmp_path),
@@ -45,3 +46,10 @@ def test_an_unknown_pool_stops_the_process_and_names_the_variable(tmp_path):
     result = settings_in_child(tmp_path, WORKFLOW_POOL="gevent")
     assert result.returncode != 0
     assert "ImproperlyConfigured: WORKFLOW_POOL='gevent'" in result.stderr
+
+
+@pytest.mark.parametrize(("role", "pool"), [("all", "solo"), ("workflow", "prefork")])
+def test_make_run_defaults_to_solo_workers_and_a_pod_to_prefork(tmp_path, role, pool):
+    result = settings_in_child(tmp_path, FABRIKAM_ROLE=role)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == pool

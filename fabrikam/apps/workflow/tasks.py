@@ -11,7 +11,7 @@ from celery.exceptions import Reject, Retry
 from django.conf import settings
 from redis.exceptions import RedisError
 
-from fabrikam.apps.workflow import deadletters, services
+from fabrikam.apps.workflow import deadletters, services, time_limit
 from fabrikam.apps.workflow.exceptions import GivenUp, InvalidMessage, RetryLater
 from fabrikam.apps.workflow.messages import validate
 from fabrikam.contract.messages import TASK_NAME
@@ -31,6 +31,13 @@ def handle_delivery_request(
 ) -> str:
     """`attempt` counts the tries that failed so far; waiting for another worker's lock on the
     same delivery (a redelivery racing a dead worker's lock) does not count."""
+    if not time_limit.applies(settings.CELERY_WORKER_POOL, bool(self.request.is_eager)):
+        return _attempt(self, message, replayed, attempt)
+    with time_limit.bounded(settings.CELERY_TASK_SOFT_TIME_LIMIT, settings.CELERY_TASK_TIME_LIMIT):
+        return _attempt(self, message, replayed, attempt)
+
+
+def _attempt(self: Any, message: Any, replayed: bool, attempt: int) -> str:
     try:
         message = validate(message)
         outcome = services.handle(message, attempt, replayed=replayed)

@@ -59,8 +59,11 @@ class Command(BaseCommand):
             if role.process is Process.HTTP or (no_beat and role.process is Process.BEAT):
                 continue
             # A worker that exits (the workflow worker's stall watchdog) is started again.
-            restart = role.process is Process.WORKER
-            supervisor.start(name, processes.command_for(name, host, port), env, restart=restart)
+            if role.process is Process.WORKER:
+                for child, argv in processes.celery_workers(name).items():
+                    supervisor.start(child, argv, env, restart=True)
+                continue
+            supervisor.start(name, processes.command_for(name, host, port), env)
         self.stdout.write(self.style.SUCCESS(self.banner(base)))
         self.stdout.flush()
 
