@@ -24,6 +24,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend, with writers taking turns on a lock file (fabrikam/sqlite/base.py).
+    DATABASES["default"]["ENGINE"] = "fabrikam.sqlite"
     # Several processes share the file locally: wait for a lock instead of failing at once.
     # WAL: readers do not wait for the writer, and a commit appends to the log with no fsync of
     # its own (synchronous=NORMAL: an OS crash may lose the last commits, never corrupt the file).

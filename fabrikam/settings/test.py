@@ -7,7 +7,7 @@ from fabrikam.settings.base import DATA_DIR, DATABASES, PACKAGES_SHARES_DEFAULT
 
 if PACKAGES_SHARES_DEFAULT:
     DATABASES["packages"]["TEST"] = {"MIRROR": "default"}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "fabrikam.sqlite":
     # Tests on SQLite use a file: Django's default in-memory test database is shared-cache, whose
     # table locks ignore the busy timeout, so concurrent assignment tests would fail spuriously.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-db.sqlite3")}

@@ -71,9 +71,9 @@ def test_a_delivery_stores_one_package_one_drone_and_one_delivery(fake):
     assert delivery["pickupETA"] == "2026-12-03T10:05:00Z"
 
 
-def test_a_delivery_takes_five_redis_round_trips(fake, monkeypatch):
-    # the lock with the state, the first attempt's time with running, package done, drone + ETAs
-    # (kept, not read back), delivery done + completed with the release
+def test_a_delivery_takes_four_redis_round_trips(fake, monkeypatch):
+    # the lock with the state, the first attempt's time with running, package done with the drone
+    # + ETAs (kept, not read back), delivery done + completed with the release
     sent = []
     send = AbstractConnection.send_packed_command
 
@@ -87,10 +87,46 @@ def test_a_delivery_takes_five_redis_round_trips(fake, monkeypatch):
 
     assert services.handle(message).status == Status.COMPLETED
 
-    assert len(sent) == 5
+    assert len(sent) == 4
     assert all(b"EVALSHA" in command[0] for command in sent)  # never the script's text
+    assert state(message["deliveryId"])["packageDone"] == "1"
     assert state(message["deliveryId"])["deliveryDone"] == "1"
     assert fake.deliveries[message["deliveryId"]]["pickupETA"] == "2026-12-03T10:05:00Z"
+
+
+def test_waiting_for_a_drone_does_not_put_the_package_again(fake):
+    fake.drones = []
+    message = DeliveryMessageFactory()
+    retried(message)
+    fake.drones = ["drone-1"]
+
+    assert services.handle(message, 1).status == Status.COMPLETED
+    assert fake.calls["put_package"] == 1
+    assert fake.calls["assign_drone"] == 2
+
+
+def test_a_retry_after_a_transient_failure_does_not_put_the_package_again(fake):
+    message = DeliveryMessageFactory()
+    fake.fail("assign_drone", transient("assign_drone"), times=1)
+    retried(message)
+
+    assert services.handle(message, 1).status == Status.COMPLETED
+    assert fake.calls["put_package"] == 1
+
+
+def test_a_worker_dying_before_the_package_was_recorded_puts_it_again_to_the_same_end(fake):
+    # The package's mark is written with the drone: a worker killed in between (the message comes
+    # back) repeats the idempotent PUT.
+    message = DeliveryMessageFactory()
+    fake.fail("assign_drone", SystemExit("killed"), times=1)
+    with pytest.raises(SystemExit):
+        services.handle(message)
+
+    assert services.handle(message, 1).status == Status.COMPLETED
+    assert fake.calls["put_package"] == 2
+    assert list(fake.packages) == [message["packageInfo"]["packageId"]]
+    assert fake.packages[message["packageInfo"]["packageId"]]["deliveryState"] == "InDelivery"
+    assert state(message["deliveryId"])["packageDone"] == "1"
 
 
 def test_a_redelivered_completed_delivery_calls_nothing_again(fake):
@@ -649,7 +685,8 @@ def test_the_lock_is_renewed_while_a_slow_step_runs(fake, settings, monkeypatch)
 def test_a_worker_whose_lock_lapsed_cannot_write_over_the_worker_that_took_over(fake, monkeypatch):
     # A worker stalls mid-step (a long pause) past its lock; the broker hands the message to
     # another worker, which takes the lapsed lock and finishes the saga. The stale worker's
-    # writes are then refused and it only retries; the new owner's record stands.
+    # writes are then refused and it only retries; the new owner's record stands. (Its package
+    # mark is written with the drone, so it asks for the drone once more first: the same one.)
     message = DeliveryMessageFactory()
     lock_key = repository._key("lock", message["deliveryId"])
     put_package = fake.put_package
@@ -670,7 +707,9 @@ def test_a_worker_whose_lock_lapsed_cannot_write_over_the_worker_that_took_over(
     assert "lost the lock" in stale.reason
     assert state(message["deliveryId"])["status"] == Status.COMPLETED
     assert state(message["deliveryId"])["droneId"] == taken_over[0].drone_id
-    assert fake.calls["assign_drone"] == 1
+    assert fake.calls["assign_drone"] == 2  # the new owner's, then the stale worker's repeat
+    assert list(fake.assignments) == [message["deliveryId"]]
+    assert fake.calls["put_delivery"] == 1
     assert fake.deliveries[message["deliveryId"]]["events"] == ["Created"]
 
 

@@ -279,9 +279,16 @@ def execute_pipelined(calls: Iterable[ScriptCall]) -> list[Outcome]:
     return [Outcome(reply) for reply in pipeline.execute()]
 
 
-def _with_current_month(delivery_id: str, build: Callable[[str], ScriptCall]) -> Outcome:
+def _with_current_month(
+    delivery_id: str, build: Callable[[str], ScriptCall], first_guess: str | None = None
+) -> Outcome:
     """Run the call `build(current_month)` makes, again while the month changed under it; after
-    RETRIES attempts the outcome stays `retry`."""
+    RETRIES attempts the outcome stays `retry`. With `first_guess`, the month is read only if the
+    call with that month finds another (the script checks it)."""
+    if first_guess is not None:
+        outcome = execute(build(first_guess))
+        if outcome.status != "retry":
+            return outcome
     for _ in range(RETRIES):
         current = _redis().hget(key("d", delivery_id), "m")
         outcome = execute(build(current.decode() if current else ""))
@@ -322,9 +329,11 @@ def upsert_call(
 
 
 def upsert(delivery_id: str, details: DeliveryDetails, now: datetime) -> Outcome:
-    """created | replaced | closed (stage) | owner (the stored owner) | gone (cancelled at)."""
+    """created | replaced | closed (stage) | owner (the stored owner) | gone (cancelled at).
+    Tried first as a new delivery's (no month yet), which the saga's PUT almost always is: one
+    round trip instead of a read of the month and the script."""
     return _with_current_month(
-        delivery_id, lambda current: upsert_call(delivery_id, details, current, now)
+        delivery_id, lambda current: upsert_call(delivery_id, details, current, now), ""
     )
 
 

@@ -57,6 +57,13 @@ def schedule_delivery(delivery_id: str, details: DeliveryDetails) -> tuple[Deliv
     Creating records a Created event once, however many PUTs race. A cancelled or completed
     delivery is not replaced, and a delivery keeps its owner.
     """
+    created = store_delivery(delivery_id, details)
+    return selectors.get_delivery(delivery_id), created
+
+
+def store_delivery(delivery_id: str, details: DeliveryDetails) -> bool:
+    """`schedule_delivery` without reading the delivery back (the in-process PUT of a saga, which
+    answers no body): whether it was created."""
     outcome = repository.upsert(delivery_id, details, timezone.now())
     if outcome.status == "owner":
         raise OwnerMismatch(
@@ -65,7 +72,7 @@ def schedule_delivery(delivery_id: str, details: DeliveryDetails) -> tuple[Deliv
             errors={"owner.userId": [f"Must be {outcome.detail}."]},
         )
     _fail(delivery_id, outcome)
-    return selectors.get_delivery(delivery_id), outcome.status == "created"
+    return outcome.status == "created"
 
 
 def reschedule_delivery(delivery_id: str, change: Reschedule) -> Delivery:
@@ -87,7 +94,7 @@ def record_cancelled(
     exists is cancelled as it is (its details are not replaced)."""
     created = False
     if repository.load(delivery_id) is None:
-        _, created = schedule_delivery(delivery_id, details)
+        created = store_delivery(delivery_id, details)
     elif (stored := selectors.get_delivery(delivery_id)).owner.user_id != details.owner.user_id:
         raise OwnerMismatch(
             f"Delivery {delivery_id} belongs to owner {stored.owner.user_id}, "

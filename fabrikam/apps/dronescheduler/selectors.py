@@ -207,6 +207,18 @@ def get_drone(drone_id: str) -> Drone:
     return found
 
 
+def is_assigned(delivery_id: str) -> bool:
+    """Whether `delivery_id` has an assignment (released or not), as SQL written once: the
+    assignment asks it inside its transaction, where an ORM query's construction cost more than
+    running it."""
+    with connection.cursor() as cursor:
+        cursor.execute(_IS_ASSIGNED_SQL, [delivery_id])
+        return cursor.fetchone() is not None
+
+
+_IS_ASSIGNED_SQL = f"SELECT 1 FROM {DroneDelivery._meta.db_table} WHERE delivery_id = %s"
+
+
 def get_drone_delivery(delivery_id: str) -> DroneDelivery:
     found = (
         DroneDelivery.objects.select_related("drone", "flight")

@@ -202,11 +202,14 @@ def _schedule(message: dict[str, Any], attempt: int, state: dict[str, str]) -> O
             ownerId=message["ownerId"],
         )
     )
+    # A step's mark is recorded with the saga's next write, one round trip less: with the drone,
+    # or before a retry. Only a worker that dies before then repeats the step (idempotent).
+    unrecorded: dict[str, Any] = {}
     try:
         if not state.get("packageDone"):
             clients.put_package(message["packageInfo"]["packageId"], _package_body(message))
-            repository.update(delivery_id, packageDone=1)
-        drone_id = state.get("droneId") or _assign(message, started, state)
+            unrecorded["packageDone"] = 1
+        drone_id = state.get("droneId") or _assign(message, started, state, unrecorded)
         if not state.get("deliveryDone"):
             body = _delivery_body(message, drone_id)
             body.update({k: state[k] for k in ("pickupETA", "deliveryETA") if state.get(k)})
@@ -216,13 +219,24 @@ def _schedule(message: dict[str, Any], attempt: int, state: dict[str, str]) -> O
                 if not _already_completed(error):
                     raise
     except TransientError as error:
+        _mark(delivery_id, unrecorded)
         raise _transient(delivery_id, error, attempt, started, "shedWaits") from error
+    except RetryLater:  # waiting for a drone
+        _mark(delivery_id, unrecorded)
+        raise
     except PermanentError as error:
         return _compensate(message, _refusal(error), attempt)
     # One write, which releases the lock: nothing below writes to this saga.
-    repository.finish(delivery_id, deliveryDone=1, status=Status.COMPLETED)
+    repository.finish(delivery_id, **unrecorded, deliveryDone=1, status=Status.COMPLETED)
     logger.info("delivery %s scheduled with drone %s", delivery_id, drone_id)
     return Outcome(Status.COMPLETED, drone_id=drone_id)
+
+
+def _mark(delivery_id: str, unrecorded: dict[str, Any]) -> None:
+    """Record the steps done and not recorded yet, so that a retry does not repeat them."""
+    if unrecorded:
+        repository.update(delivery_id, **unrecorded)
+        unrecorded.clear()
 
 
 def _already_completed(error: PermanentError) -> bool:
@@ -239,8 +253,11 @@ def _refusal(error: PermanentError) -> str:
     return f"{error.service} refused: {error.detail}"
 
 
-def _assign(message: dict[str, Any], started: float, state: dict[str, str]) -> str:
-    """Assign a drone and record it with its ETAs, also in `state` (not read back)."""
+def _assign(
+    message: dict[str, Any], started: float, state: dict[str, str], unrecorded: dict[str, Any]
+) -> str:
+    """Assign a drone and record it with its ETAs (and the `unrecorded` marks, then emptied),
+    also in `state` (not read back)."""
     delivery_id = message["deliveryId"]
     try:
         assignment = clients.assign_drone(delivery_id, _assignment_body(message))
@@ -266,7 +283,8 @@ def _assign(message: dict[str, Any], started: float, state: dict[str, str]) -> s
         "pickupETA": assignment.get("pickupETA") or "",
         "deliveryETA": assignment.get("deliveryETA") or "",
     }
-    repository.update(delivery_id, **assigned)
+    repository.update(delivery_id, **assigned, **unrecorded)
+    unrecorded.clear()
     state.update(assigned)
     return assignment["droneId"]
 

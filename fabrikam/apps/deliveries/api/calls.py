@@ -26,7 +26,7 @@ def put_delivery(delivery_id: str, body: DeliveryPut) -> None:
     if data["stage"] == DeliveryStage.CANCELLED.value:
         services.record_cancelled(delivery_id, PUT.details(data), data["reason"])
     else:
-        services.schedule_delivery(delivery_id, PUT.details(data))
+        services.store_delivery(delivery_id, PUT.details(data))
 
 
 def reschedule_delivery(delivery_id: str, body: DeliveryReschedule) -> None:
