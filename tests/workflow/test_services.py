@@ -723,22 +723,25 @@ def test_one_renewer_keeps_every_lock_held_in_the_process_alive(redis_store):
         except Busy:
             return True
 
-    first_done = threading.Event()
+    holding, release, first_done = threading.Event(), threading.Event(), threading.Event()
 
     def hold_first() -> None:
         with repository.locked("d-first", 0.3):
-            time.sleep(0.9)  # a slow step
+            holding.set()
+            release.wait(5)  # a slow step, as long as the test needs
         first_done.set()
 
     holder = threading.Thread(target=hold_first)
     with repository.locked("d-second", 0.3):
         holder.start()
-        time.sleep(0.9)
+        assert holding.wait(5)
+        time.sleep(0.9)  # three times the locks' time to live: only renewal keeps them
         assert other_worker_finds_busy("d-first")
         assert other_worker_finds_busy("d-second")
+        release.set()
         assert first_done.wait(5)
         assert not other_worker_finds_busy("d-first")
-        time.sleep(0.6)
+        time.sleep(0.6)  # two more times to live: the lock still held is still renewed
         assert other_worker_finds_busy("d-second")
     holder.join()
     assert not other_worker_finds_busy("d-second")
