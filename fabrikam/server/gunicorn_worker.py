@@ -8,11 +8,14 @@ worker bounds the headers of a kept-alive connection's next request by `keepaliv
 of a connection's first request: a client could trickle them forever and keep its socket (and a
 file descriptor) for good. Here they must be complete within GUNICORN_HEADER_TIMEOUT seconds of
 the connection being accepted, or the connection is closed.
+
+Its event loop also shares the listening socket fairly between the workers (`SharedListenerLoop`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import socket
 from typing import Any
 
 from django.conf import settings
@@ -56,11 +59,49 @@ class HeaderDeadlineProtocol(ASGIProtocol):
             self._keepalive_timeout()  # gunicorn's own "idle connection: close it"
 
 
+class SharedListenerLoop(asyncio.SelectorEventLoop):
+    """An event loop for a listening socket every worker of the pod shares.
+
+    asyncio accepts up to `backlog` (100) waiting connections each time the socket is readable, so
+    the first worker to wake takes a burst of new connections whole: `wrk`'s 8 kept-alive
+    connections, or an ingress's pool, all ended up in one worker, which then served every request
+    on one core (its one GIL) while the other worker idled. Here a worker accepts one connection
+    per wake-up and goes back to the loop, so the workers take turns, and a busy worker, slower to
+    come back, takes fewer. asyncio also calls `listen()` again with its own default of 100, which
+    would cut gunicorn's `--backlog` (2048) for every worker: `create_server` passes gunicorn's.
+    """
+
+    def __init__(self, listen_backlog: int) -> None:
+        super().__init__()
+        self.listen_backlog = listen_backlog
+
+    async def create_server(self, *args: Any, **kwargs: Any) -> asyncio.Server:
+        kwargs["backlog"] = self.listen_backlog
+        return await super().create_server(*args, **kwargs)
+
+    def _accept_connection(
+        self,
+        protocol_factory: Any,
+        sock: socket.socket,
+        sslcontext: Any = None,
+        server: Any = None,
+        backlog: int = 100,
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
+        super()._accept_connection(protocol_factory, sock, sslcontext, server, 1, *args, **kwargs)
+
+
 class Worker(ASGIWorker):
     """`--worker-class fabrikam.server.gunicorn_worker.Worker`."""
+
+    def _setup_event_loop(self) -> None:
+        # gunicorn's picks uvloop when it is installed (it is not: round five measured no gain).
+        self.loop = SharedListenerLoop(self.cfg.backlog)
+        asyncio.set_event_loop(self.loop)
 
     def init_process(self) -> None:
         # gunicorn's worker builds each connection's protocol as `ASGIProtocol(self)`, looked up
         # in its module when a connection arrives: point that name at ours.
-        gasgi.ASGIProtocol = HeaderDeadlineProtocol  # type: ignore[misc]
+        gasgi.ASGIProtocol = HeaderDeadlineProtocol
         super().init_process()

@@ -716,29 +716,35 @@ def test_a_worker_whose_lock_lapsed_cannot_write_over_the_worker_that_took_over(
 def test_one_renewer_keeps_every_lock_held_in_the_process_alive(redis_store):
     # Two deliveries' locks held at once, in two threads, for three times their time to live:
     # the process's one renewal thread extends both, and the one released stays released.
+    # Renewed every third of `ttl`: a second, so a loaded CI machine still renews in time.
+    ttl = 1.0
+
     def other_worker_finds_busy(delivery_id: str) -> bool:
         try:
-            with repository.locked(delivery_id, 0.3):
+            with repository.locked(delivery_id, ttl):
                 return False
         except Busy:
             return True
 
-    first_done = threading.Event()
+    holding, release, first_done = threading.Event(), threading.Event(), threading.Event()
 
     def hold_first() -> None:
-        with repository.locked("d-first", 0.3):
-            time.sleep(0.9)  # a slow step
+        with repository.locked("d-first", ttl):
+            holding.set()
+            release.wait(30)  # a slow step, as long as the test needs
         first_done.set()
 
     holder = threading.Thread(target=hold_first)
-    with repository.locked("d-second", 0.3):
+    with repository.locked("d-second", ttl):
         holder.start()
-        time.sleep(0.9)
+        assert holding.wait(5)
+        time.sleep(3 * ttl)  # three times the locks' time to live: only renewal keeps them
         assert other_worker_finds_busy("d-first")
         assert other_worker_finds_busy("d-second")
+        release.set()
         assert first_done.wait(5)
         assert not other_worker_finds_busy("d-first")
-        time.sleep(0.6)
+        time.sleep(2 * ttl)  # two more times to live: the lock still held is still renewed
         assert other_worker_finds_busy("d-second")
     holder.join()
     assert not other_worker_finds_busy("d-second")
