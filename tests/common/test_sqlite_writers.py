@@ -99,7 +99,11 @@ def database(tmp_path) -> Path:
 
 @pytest.fixture
 def writers(database) -> Iterator[list[Writer]]:
-    started = [Writer(database), Writer(database)]
+    # One at a time: two processes opening a new file at once may both try to switch it to WAL,
+    # and SQLite refuses one of them at once ("database is locked"), without its busy timeout.
+    first = Writer(database)
+    assert first.do("count") == "0"  # the file made, in WAL, with its table
+    started = [first, Writer(database)]
     yield started
     for writer in started:
         writer.close()
