@@ -71,24 +71,7 @@ class Server:
         method: str = "GET",
         query: str = "",
     ) -> Answer:
-        sent = list(headers or [])
-        if not any(name == "host" for name, _ in sent):
-            sent.insert(0, ("host", "testserver"))
-        if token is not None:
-            sent.append(("authorization", f"Bearer {token}"))
-        scope = {
-            "type": "http",
-            "http_version": "1.1",
-            "method": method,
-            "scheme": "http",
-            "path": path,
-            "raw_path": path.encode(),
-            "query_string": query.encode(),
-            "root_path": "",
-            "headers": [(k.encode(), v.encode()) for k, v in sent],
-            "server": ("testserver", 80),
-            "client": ("127.0.0.1", 50000),
-        }
+        scope = _scope(path, token, headers, method, query)
         return self.loop.run_until_complete(self._call(scope))
 
     async def _call(self, scope: dict[str, Any]) -> Answer:
@@ -112,6 +95,34 @@ class Server:
     def close(self) -> None:
         if self.bridge._executor is not None:
             self.bridge._executor.shutdown(wait=True)
+
+
+def _scope(
+    path: str,
+    token: str | None = None,
+    headers: list[tuple[str, str]] | None = None,
+    method: str = "GET",
+    query: str = "",
+) -> dict[str, Any]:
+    """An ASGI request as gunicorn's worker makes it."""
+    sent = list(headers or [])
+    if not any(name == "host" for name, _ in sent):
+        sent.insert(0, ("host", "testserver"))
+    if token is not None:
+        sent.append(("authorization", f"Bearer {token}"))
+    return {
+        "type": "http",
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": [(k.encode(), v.encode()) for k, v in sent],
+        "server": ("testserver", 80),
+        "client": ("127.0.0.1", 50000),
+    }
 
 
 @pytest.fixture
@@ -345,3 +356,24 @@ def test_the_plain_reads_are_answered_fast_and_as_django_does(servers, parity_da
     assert fast.status == 200
     assert fast == django
     assert servers[0].answered_fast >= 1
+
+
+def test_reads_at_once_each_get_their_own_delivery(servers, redis_store):
+    """Reads that start together share one write to Redis (fast path): each still gets its own."""
+    fast, django = servers
+    token = business_token("acme")
+    ids = [new_delivery("acme") for _ in range(6)]
+    for new_id in ids[::2]:  # every other one cancelled: two different answers
+        auth.api_client().delete(f"/api/deliveries/{new_id}", {"reason": "r"}, format="json")
+    paths = [f"/api/deliveries/{new_id}/status" for new_id in ids for _ in range(3)]
+    expected = [django.get(path, token) for path in paths]
+    before = fast.answered_fast  # the token and its client cached by the reads above
+
+    async def all_at_once() -> list[Answer]:
+        return list(await asyncio.gather(*(fast._call(_scope(path, token)) for path in paths)))
+
+    answers = fast.loop.run_until_complete(all_at_once())
+
+    assert answers == expected
+    assert {a.json()["stage"] for a in answers} == {"Created", "Cancelled"}
+    assert fast.answered_fast - before == len(paths)
