@@ -377,3 +377,16 @@ def test_reads_at_once_each_get_their_own_delivery(servers, redis_store):
     assert answers == expected
     assert {a.json()["stage"] for a in answers} == {"Created", "Cancelled"}
     assert fast.answered_fast - before == len(paths)
+
+
+def test_with_a_middleware_it_does_not_know_django_answers_every_read(loop, settings, redis_store):
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "django.middleware.gzip.GZipMiddleware"]
+    server = Server(True, loop)
+    token, new_id = business_token("acme"), new_delivery("acme")
+    try:
+        answer = read_twice(server, f"/api/deliveries/{new_id}/status", token)
+    finally:
+        server.close()
+
+    assert answer.status == 200
+    assert server.answered_fast == 0

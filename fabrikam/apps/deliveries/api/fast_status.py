@@ -55,6 +55,24 @@ JSON = "application/json"
 # The Accept values DRF answers with JSONRenderer's plain output ("application/json; indent=4"
 # would be indented, "text/html" refused): no header, anything, or JSON.
 PLAIN_ACCEPT = frozenset({"", "*/*", JSON})
+# The middleware whose effect on these reads the fast path reproduces (settings/base.py): with any
+# other stack (a middleware added, OpenTelemetry's inserted) it answers nothing, and the tests that
+# expect it to answer fail until this is looked at again.
+MIDDLEWARE = (
+    "fabrikam.apps.common.middleware.ProbeMiddleware",  # not a probe's path
+    "fabrikam.apps.common.middleware.RequestLogMiddleware",  # log_request
+    "django.middleware.security.SecurityMiddleware",  # called
+    "fabrikam.apps.common.middleware.ContentSecurityPolicyMiddleware",  # called
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # not a static file's path
+    "fabrikam.web.problems.ApiNotFoundMiddleware",  # a 200
+    "fabrikam.web.case_insensitive_paths.CaseInsensitivePathMiddleware",  # resolved as sent
+    "django.contrib.sessions.middleware.SessionMiddleware",  # no cookie, session untouched
+    "django.middleware.common.CommonMiddleware",  # called
+    "django.middleware.csrf.CsrfViewMiddleware",  # a GET to a csrf-exempt API view, no cookie
+    "django.contrib.auth.middleware.AuthenticationMiddleware",  # lazy, unused
+    "django.contrib.messages.middleware.MessageMiddleware",  # no messages
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",  # called
+)
 VIEWS = {
     "delivery-status": views.DeliveryStatusView,
     "delivery-public-status": views.PublicDeliveryStatusView,
@@ -98,7 +116,8 @@ def _resolve(resolver: URLResolver, path: str) -> ResolverMatch | None:
 
 class StatusFastPath:
     def __init__(self) -> None:
-        self.routes = {name: _route(view) for name, view in VIEWS.items()}
+        known = tuple(settings.MIDDLEWARE) == MIDDLEWARE
+        self.routes = {name: _route(view) for name, view in VIEWS.items()} if known else {}
         self.security = SecurityMiddleware(_unused)
         self.common = CommonMiddleware(_unused)
         self.frames = XFrameOptionsMiddleware(_unused)
