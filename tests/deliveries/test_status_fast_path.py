@@ -390,3 +390,19 @@ def test_with_a_middleware_it_does_not_know_django_answers_every_read(loop, sett
 
     assert answer.status == 200
     assert server.answered_fast == 0
+
+
+def test_reads_still_answer_after_redis_dropped_every_connection(server, redis_store):
+    """As after a Redis restart: the fast path's idle connections are dead; the read that finds
+    one broken goes to Django, and the next ones are answered fast again."""
+    token, new_id = business_token("acme"), new_delivery("acme")
+    path = f"/api/deliveries/{new_id}/status"
+    read_twice(server, path, token)
+    redis_store.client_kill_filter(_type="normal", skipme=True)
+    before = server.answered_fast
+
+    answers = [server.get(path, token) for _ in range(3)]
+
+    assert [a.status for a in answers] == [200, 200, 200]
+    if server.fast_path is not None:
+        assert server.answered_fast - before == 2  # the first went to Django
