@@ -200,7 +200,7 @@ class StatusFastPath:
         try:
             async with asyncio.timeout(self.timeout):
                 counts, (values,) = await rate_limits.hit_each_and_read_async(
-                    self._redis(), names, selectors.status_read(delivery_id)
+                    self._send(), names, selectors.status_read(delivery_id)
                 )
         except (TimeoutError, RedisError, OSError):
             return None
@@ -216,7 +216,7 @@ class StatusFastPath:
             return None
         return found[1]
 
-    def _redis(self) -> rate_limits.Send:
+    def _send(self) -> rate_limits.Send:
         """This event loop's connections (a test runs several loops; gunicorn's worker one)."""
         loop = asyncio.get_running_loop()
         connections = self._connections.get(loop)
