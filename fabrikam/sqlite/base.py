@@ -23,6 +23,8 @@ import time
 
 from django.db.backends.sqlite3 import base
 
+from fabrikam.sqlite.operations import DatabaseOperations
+
 # Between tries for a turn: short enough that a released turn is taken at once, long enough that
 # a waiter costs next to no CPU.
 FIRST_WAIT_SECONDS = 0.0001
@@ -31,6 +33,7 @@ WRITING = {"IMMEDIATE", "EXCLUSIVE"}  # the modes whose BEGIN takes the write lo
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    ops_class = DatabaseOperations  # DEBUG's query log without a statement per statement
     _turn_fd: int | None = None
     _turn_pid = 0
     _turn_held = False
