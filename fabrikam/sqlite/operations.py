@@ -14,7 +14,8 @@ import math
 import sqlite3
 from collections.abc import Sequence
 
-from django.db.backends.sqlite3 import operations
+# Through `base`: Django's sqlite3 operations module imports base, which imports it back.
+from django.db.backends.sqlite3 import base
 
 
 def quote(value: object) -> str | None:
@@ -36,7 +37,7 @@ def quote(value: object) -> str | None:
     return None
 
 
-class DatabaseOperations(operations.DatabaseOperations):
+class DatabaseOperations(base.DatabaseOperations):
     def _quote_params_for_last_executed_query(self, params: Sequence) -> tuple:
         quoted = []
         for value in params:
