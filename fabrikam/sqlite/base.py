@@ -33,7 +33,7 @@ WRITING = {"IMMEDIATE", "EXCLUSIVE"}  # the modes whose BEGIN takes the write lo
 # A writer copies the WAL back into the database every this many of its commits, once its turn
 # is over; SQLite's own checkpoint (inside the COMMIT that takes the WAL past 1,000 pages, so
 # inside the turn) is left for a WAL that grows faster than that.
-CHECKPOINT_EVERY_COMMITS = 25
+CHECKPOINT_EVERY_COMMITS = 50
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
