@@ -139,6 +139,7 @@ def test_a_consumer_that_dies_before_its_ack_has_the_message_handed_out_again(tr
         assert again.decode() == lost.decode()
         assert again.delivery_info.get("redelivered") is True
     assert unacked(names) == {}
+    dead.release()  # its sockets (the message it held is back and acked: nothing to restore)
 
 
 def consuming_round_trips(sent: list[bytes]) -> int:
