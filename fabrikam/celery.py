@@ -12,10 +12,18 @@ import os
 from typing import Any
 
 from celery import Celery, bootsteps, signals
+from celery.app.amqp import AMQP
+
+from fabrikam.messaging import redis_transport
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fabrikam.settings.production")
 
-app = Celery("fabrikam")
+
+class _AMQP(AMQP):
+    Connection = redis_transport.Connection  # honours CELERY_BROKER_TRANSPORT for redis+socket://
+
+
+app = Celery("fabrikam", amqp=_AMQP)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

@@ -108,10 +108,17 @@ def publisher_transport_options(url: str, publish_timeout: float) -> dict[str, A
     return {}
 
 
-def transport(url: str) -> str | None:
+def transport(url: str, redis_pipelined: bool = True) -> str | None:
     """kombu transport class replacing the URL scheme's own, or None to keep it. Service Bus: ours,
-    which sends each message with our message id as its MessageId (duplicate detection)."""
-    return "fabrikam.messaging.servicebus_transport:Transport" if kind(url) == SERVICE_BUS else None
+    which sends each message with our message id as its MessageId (duplicate detection). Redis
+    (unless `redis_pipelined` is off): ours, which fetches, records and acknowledges a message in
+    one round trip while messages wait (redis_transport.py)."""
+    broker = kind(url)
+    if broker == SERVICE_BUS:
+        return "fabrikam.messaging.servicebus_transport:Transport"
+    if broker == REDIS and redis_pipelined:
+        return "fabrikam.messaging.redis_transport:Transport"
+    return None
 
 
 def declares_queues(url: str) -> bool:

@@ -59,7 +59,10 @@ BROKER_VISIBILITY_TIMEOUT = env.integer(
 )
 BROKER_RESTORE_INTERVAL = env.integer("BROKER_RESTORE_INTERVAL", 10)  # how often to look for them
 CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_CONNECT_TIMEOUT
-CELERY_BROKER_TRANSPORT = broker.transport(CELERY_BROKER_URL)
+# Redis broker: fetch, record as unacknowledged and acknowledge in one round trip per message
+# while messages wait (fabrikam/messaging/redis_transport.py); false: kombu's Redis transport.
+BROKER_REDIS_PIPELINED = env.boolean("BROKER_REDIS_PIPELINED", True)
+CELERY_BROKER_TRANSPORT = broker.transport(CELERY_BROKER_URL, BROKER_REDIS_PIPELINED)
 CELERY_BROKER_TRANSPORT_OPTIONS = broker.transport_options(
     CELERY_BROKER_URL, BROKER_CONNECT_TIMEOUT, BROKER_PUBLISH_TIMEOUT
 )

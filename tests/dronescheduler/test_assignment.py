@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-import pytest
+from datetime import datetime, timedelta
 
-from fabrikam.apps.dronescheduler.models import Drone, DroneDelivery, DroneStatus, PackageSize
+import pytest
+from django.utils import timezone
+
+from fabrikam.apps.dronescheduler import services
+from fabrikam.apps.dronescheduler.models import (
+    Drone,
+    DroneDelivery,
+    DroneStatus,
+    Flight,
+    PackageSize,
+)
 from tests.dronescheduler.factories import SEATTLE, DroneFactory, assignment_body, north_of
 
 pytestmark = pytest.mark.django_db
@@ -201,3 +211,54 @@ def test_the_assignment_shows_its_drone_and_flight(api):
     assert body["flight"]["phase"] == "Waiting"
     assert body["flight"]["traveledKm"] == 0
     assert body["dronePosition"] == drone.position.as_dict()
+
+
+def _unsaved_rows(delivery_id: str, drone: Drone, now: datetime) -> tuple[DroneDelivery, Flight]:
+    delivery = DroneDelivery(
+        delivery_id=delivery_id,
+        drone=drone,
+        owner_id="contoso",
+        pickup_latitude=47.6,
+        pickup_longitude=-122.3,
+        dropoff_latitude=47.7,
+        dropoff_longitude=-122.4,
+        package_details=[{"id": "pkg-1", "size": "Small", "weight": 1.5}],
+        expedited=True,
+        pickup_eta=now,
+        delivery_eta=now + timedelta(minutes=9),
+    )
+    flight = Flight(
+        drone=drone,
+        owner_id="contoso",
+        assigned_at=now,
+        leg_origin_latitude=47.5,
+        leg_origin_longitude=-122.2,
+        battery_at_departure=87.5,
+    )
+    return delivery, flight
+
+
+def _stored(row: DroneDelivery | Flight) -> dict:
+    """Every column as read back, but the row's own id and delivery id (different on purpose)."""
+    read = type(row).objects.filter(pk=row.pk).values().get()
+    return {k: v for k, v in read.items() if k not in ("id", "delivery_id", "assigned_at")}
+
+
+def test_the_assignments_rows_are_stored_as_the_orms_save_stores_them():
+    """The assignment writes its two rows with SQL written once (`services._insert`): the same
+    columns and values as `save()` writes from the same unsaved rows."""
+    drone, now = DroneFactory(), timezone.now()
+    rows = {}
+    for path, insert in (("sql", services._insert), ("orm", lambda row: row.save())):
+        delivery, flight = _unsaved_rows(f"d-{path}", drone, now)
+        insert(delivery)
+        flight.delivery = delivery
+        insert(flight)
+        assert not delivery._state.adding
+        assert not flight._state.adding
+        assert Flight.objects.get(pk=flight.pk).delivery.delivery_id == f"d-{path}"
+        assert DroneDelivery.objects.get(pk=delivery.pk).assigned_at is not None  # auto_now_add
+        rows[path] = (_stored(delivery), _stored(flight))
+
+    assert rows["sql"] == rows["orm"]
+    assert rows["sql"][0]["package_details"] == [{"id": "pkg-1", "size": "Small", "weight": 1.5}]

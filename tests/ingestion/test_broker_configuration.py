@@ -229,9 +229,15 @@ def test_rabbitmq_publishes_with_confirms_and_bounded_socket_waits():
     assert all(queue["declare"] for queue in config["queues"].values())
 
 
-def test_redis_bounds_connecting_and_each_command():
-    config = configuration_for("redis://127.0.0.1:6399/5", BROKER_CONNECT_TIMEOUT="1")
-    assert config["transport"] == "redis"
+@pytest.mark.parametrize(
+    ("pipelined", "transport"),
+    [("true", "fabrikam.messaging.redis_transport:Transport"), ("false", "redis")],
+)
+def test_redis_bounds_connecting_and_each_command(pipelined, transport):
+    config = configuration_for(
+        "redis://127.0.0.1:6399/5", BROKER_CONNECT_TIMEOUT="1", BROKER_REDIS_PIPELINED=pipelined
+    )
+    assert config["transport"] == transport
     assert config["transport_options"] == {
         "socket_connect_timeout": 1.0,
         "socket_timeout": 3.0,

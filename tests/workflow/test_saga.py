@@ -43,13 +43,23 @@ def test_a_service_failing_twice_then_recovering_completes_without_duplicates(sa
     assert [e["stage"] for e in events] == ["Created"]
 
 
-@pytest.mark.parametrize("pool", ["prefork", "solo"])  # solo: `make run`'s one-slot workers
-def test_a_worker_killed_mid_saga_and_restarted_leaves_exactly_one_of_everything(saga, pool):
+@pytest.mark.parametrize(
+    ("pool", "redis_pipelined"),
+    [
+        ("prefork", "true"),
+        ("solo", "true"),  # `make run`'s one-slot workers
+        ("solo", "false"),  # kombu's own Redis transport (no effect on RabbitMQ)
+    ],
+)
+def test_a_worker_killed_mid_saga_and_restarted_leaves_exactly_one_of_everything(
+    saga, pool, redis_pipelined
+):
     saga.env["WORKFLOW_POOL"] = pool
+    saga.env["BROKER_REDIS_PIPELINED"] = redis_pipelined
     release = threading.Event()
     saga.proxies["delivery"].add(Fault("PUT", "/api/deliveries/", hold=release, times=1))
+    delivery_id = saga.request_delivery("pkg-crash")  # waiting: fetched as a backlog is
     saga.start_worker()
-    delivery_id = saga.request_delivery("pkg-crash")
     wait_until(saga.proxies["delivery"].held, 30, "the saga to reach the delivery step")
 
     saga.kill_worker()
