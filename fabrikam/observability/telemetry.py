@@ -240,6 +240,11 @@ def configure(role: str) -> bool:
     return True
 
 
+def configured() -> bool:
+    """Whether this process traces (and instruments) its requests: `configure` set it up here."""
+    return _state["pid"] == os.getpid()
+
+
 def flush(timeout_millis: int = 5000) -> None:
     """Send what is buffered (a Celery worker process about to exit)."""
     if _state["providers"] is None or _state["pid"] != os.getpid():

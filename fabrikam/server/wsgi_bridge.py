@@ -10,6 +10,11 @@ A view that answers with an asynchronous StreamingHttpResponse (the tracking str
 headers sent from the thread's answer and its body iterated on the event loop, so a stream open for
 minutes holds no thread either. Views learn that they may do so from `ASYNC_STREAMS` in the
 environ; elsewhere (Django's test client, another WSGI server) they stream synchronously.
+
+A `fast_path` may answer a request on the event loop itself, without a thread (the status reads:
+fabrikam/apps/deliveries/api/fast_status.py). It answers only what it can answer exactly as Django
+would and returns None for everything else, which then goes to Django as if it had not been asked
+(with whatever it added to the environ for Django to know).
 """
 
 from __future__ import annotations
@@ -17,14 +22,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import logging
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from django.http import HttpResponse, StreamingHttpResponse
+
+logger = logging.getLogger(__name__)
 
 ASYNC_STREAMS = "fabrikam.async_streams"  # environ key: the server iterates async bodies itself
 
@@ -33,6 +42,16 @@ Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+@dataclass(frozen=True)
+class FastAnswer:
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+
+FastPath = Callable[[dict[str, Any]], Awaitable[FastAnswer | None]]
 
 
 class _Answer:
@@ -68,8 +87,11 @@ def _body(chunk: bytes, more: bool = False) -> Message:
 
 
 class WSGIBridge:
-    def __init__(self, app: WSGIApp, threads: int, max_body: int) -> None:
+    def __init__(
+        self, app: WSGIApp, threads: int, max_body: int, fast_path: FastPath | None = None
+    ) -> None:
         self.app = app
+        self.fast_path = fast_path
         self.threads = threads
         self.max_body = max_body
         self._executor: ThreadPoolExecutor | None = None
@@ -93,10 +115,21 @@ class WSGIBridge:
         body = await self._read_body(receive)
         if body is None:
             return  # the client went away before its request was complete
+        environ = self._environ(scope, body)
+        if self.fast_path is not None and not body:
+            try:
+                fast = await self.fast_path(environ)
+            except Exception:  # a bug there must not cost the request: Django answers it
+                logger.exception("the fast path failed on %s; Django answers", environ["PATH_INFO"])
+                fast = None
+            if fast is not None:
+                await send(
+                    {"type": "http.response.start", "status": fast.status, "headers": fast.headers}
+                )
+                await send(_body(fast.body))
+                return
         loop = asyncio.get_running_loop()
-        answer = await loop.run_in_executor(
-            self.executor, self._run, self._environ(scope, body), send, loop
-        )
+        answer = await loop.run_in_executor(self.executor, self._run, environ, send, loop)
         if answer.async_response is not None:
             await self._stream(answer, receive, send)
         elif not answer.streamed:

@@ -26,3 +26,8 @@ for _name in (
     if globals()[_name] <= 0:
         raise ImproperlyConfigured(f"{_name} must be greater than 0")
 del _name
+
+# The status reads (token and public) answered on gunicorn's event loop when they can be answered
+# there exactly as Django would (fabrikam/apps/deliveries/api/fast_status.py); false: every request
+# goes to a Django thread.
+STATUS_FAST_PATH = env.boolean("STATUS_FAST_PATH", True)

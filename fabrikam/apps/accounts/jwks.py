@@ -71,6 +71,21 @@ class JwksCache:
             except KeyError:
                 raise UnknownKey(kid) from None
 
+    def held(self, kid: str) -> PyJWK | None:
+        """What `key` would answer without fetching: the key when held and no refetch is due;
+        None when `key` would fetch, refuse it, or another thread is fetching (never waits)."""
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            now = self.clock()
+            stale = self._fetched_at is None or now - self._fetched_at >= self.max_age
+            may_refetch = self._tried_at is None or now - self._tried_at >= self.min_refresh
+            if (stale or kid not in self._keys) and may_refetch:
+                return None
+            return self._keys.get(kid)
+        finally:
+            self._lock.release()
+
     def _refresh(self, now: float) -> None:
         self._tried_at = now
         try:

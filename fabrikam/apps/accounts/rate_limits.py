@@ -7,8 +7,9 @@ can reach twice that over one period, which is acceptable for abuse protection.
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django_redis import get_redis_connection
+from redis.commands.core import CoreCommands
 from redis.exceptions import NoScriptError, RedisError
 
 logger = logging.getLogger(__name__)
@@ -50,6 +52,10 @@ for _, key in ipairs(KEYS) do
 end
 return {1, 0}
 """
+_HIT_SHA = hashlib.sha1(_HIT.encode()).hexdigest()  # what EVALSHA names it by (redis-py's Script)
+# environ key: {window name: Count} of the hits the server's event loop counted already for this
+# request before handing it to Django (fabrikam/apps/deliveries/api/fast_status.py).
+COUNTED = "fabrikam.throttle_counts"
 _RELEASE = """
 if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then redis.call('DECR', KEYS[1]) end
 return 1
@@ -160,6 +166,45 @@ def _run(read: Read, hit: _Hit | None = None) -> list[Any]:
         pipeline.evalsha(hit.sha, len(hit.keys), *hit.keys, *hit.args)
     read(pipeline)
     return pipeline.execute()
+
+
+class _Commands(CoreCommands):
+    """Records the commands redis-py's methods build, for a caller that sends them itself."""
+
+    def __init__(self) -> None:
+        self.built: list[tuple[Any, ...]] = []
+
+    def execute_command(self, *args: Any, **options: Any) -> Any:
+        self.built.append(args)
+        return self
+
+
+# Sends commands in one round trip: their replies in order, an error reply as its ResponseError.
+Send = Callable[[list[tuple[Any, ...]]], Awaitable[list[Any]]]
+
+
+async def hit_each_and_read_async(
+    send: Send, windows: list[tuple[str, int]], read: Read
+) -> tuple[list[Count], list[Any]]:
+    """`hit_each_and_read` for the server's event loop: the same commands, sent by `send` in one
+    round trip. A Redis failure is raised (RedisError): the caller hands the request to Django,
+    which answers it as it would without this."""
+    commands = _Commands()
+    if windows:
+        keys = [_key(name) for name, _ in windows]
+        commands.evalsha(_HIT_SHA, len(keys), *keys, *[seconds * 1000 for _, seconds in windows])
+    read(commands)
+    replies = await send(commands.built)
+    if windows and isinstance(replies[0], NoScriptError):  # a restarted or flushed Redis
+        await send([("SCRIPT", "LOAD", _HIT)])
+        replies = await send(commands.built)
+    for reply in replies:
+        if isinstance(reply, RedisError):
+            raise reply
+    if not windows:
+        return [], replies
+    counted, *results = replies
+    return [count for count in _counts(counted) if count is not None], results
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,17 @@ def client_owner(client_id: str) -> str | None:
     return owner_id
 
 
+def known_client_owner(client_id: str) -> tuple[bool, str | None]:
+    """(True, `client_owner(client_id)`) when the cache answers it without the database (the
+    server's event loop asks this); (False, None) when only `client_owner` can tell."""
+    now = time.monotonic()
+    with _lock:
+        cached = _cache.get(client_id)
+    if cached is not None and cached[1] > now:
+        return True, cached[0]
+    return False, None
+
+
 def forget_clients() -> None:
     with _lock:
         _cache.clear()

@@ -120,9 +120,7 @@ class ThrottledWithRead:
 
     def check_throttles(self, request: Request) -> None:
         throttles = self.get_throttles()  # type: ignore[attr-defined]
-        if request.method in ("GET", "HEAD") and all(
-            isinstance(t, _RedisRateThrottle) for t in throttles
-        ):
+        if request.method in ("GET", "HEAD") and deferrable(throttles):
             self._deferred = throttles
             return
         super().check_throttles(request)  # type: ignore[misc]
@@ -132,15 +130,42 @@ class ThrottledWithRead:
         throttles, self._deferred = self._deferred, None
         if throttles is None:  # checked already (or not deferred): the read alone
             return rate_limits.hit_each_and_read([], read)[1]
-        plans = [(t, _windows(request, t.rules())) for t in throttles]
-        counts, results = rate_limits.hit_each_and_read(
-            [n for _, windows in plans for n in _names(windows)], read
-        )
-        waits = []
-        for throttle, windows in plans:
-            mine, counts = counts[: len(windows)], counts[len(windows) :]
-            if windows and not _judge(throttle, windows, mine):
-                waits.append(throttle.wait())
+        plans = plan(request, throttles)
+        names = planned_names(plans)
+        # The hits the server counted already for this request (it found something only Django
+        # answers after its own round trip: a 404, a 429) are not counted twice.
+        counted = request.META.get(rate_limits.COUNTED) or {}
+        uncounted = [n for n in names if n[0] not in counted]
+        fresh, results = rate_limits.hit_each_and_read(uncounted, read)
+        by_name = {**counted, **dict(zip((name for name, _ in uncounted), fresh, strict=True))}
+        waits = refusals(plans, [by_name[name] for name, _ in names])
         if waits:  # as DRF's check_throttles
             self.throttled(request, max((w for w in waits if w is not None), default=None))  # type: ignore[attr-defined]
         return results
+
+
+Plan = list[tuple[_RedisRateThrottle, list[Window]]]
+
+
+def deferrable(throttles: Sequence[Any]) -> bool:
+    """Whether these throttles all count in Redis (so with a read: `ThrottledWithRead`)."""
+    return all(isinstance(t, _RedisRateThrottle) for t in throttles)
+
+
+def plan(request: Any, throttles: Sequence[_RedisRateThrottle]) -> Plan:
+    """Each throttle and the counters it hits for this request (none for the services' own)."""
+    return [(t, _windows(request, t.rules())) for t in throttles]
+
+
+def planned_names(plans: Plan) -> list[tuple[str, int]]:
+    return [n for _, windows in plans for n in _names(windows)]
+
+
+def refusals(plans: Plan, counts: list[rate_limits.Count | None]) -> list[float | None]:
+    """The waits of the throttles that refuse the request, given its counts (in plan order)."""
+    waits = []
+    for throttle, windows in plans:
+        mine, counts = counts[: len(windows)], counts[len(windows) :]
+        if windows and not _judge(throttle, windows, mine):
+            waits.append(throttle.wait())
+    return waits

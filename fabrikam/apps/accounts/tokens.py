@@ -67,6 +67,16 @@ def published_key(kid: str) -> PyJWK:
     return _key(kid)
 
 
+def held_key(kid: str) -> PyJWK | None:
+    """`published_key(kid)` when it can be answered at once (no fetch, no wait); None otherwise."""
+    if settings.AUTH_JWKS_URL:
+        return _jwks_cache().held(kid)
+    try:
+        return _key(kid)
+    except UnknownKey:
+        return None
+
+
 @lru_cache(maxsize=4)
 def _local_keys(pem: str) -> dict[str, PyJWK]:
     return {key.key_id: key for key in PyJWKSet.from_dict(signing_key.jwks_of(pem)).keys}

@@ -498,11 +498,21 @@ STATUS_FIELDS = ("a", "s", "ll", "p", "pe", "de", "r")
 def load_status(delivery_id: str, along: Along | None = None) -> tuple[str, DeliveryStatus] | None:
     """The owner's account id and the status of a delivery, read from only the fields they need
     (`load` decodes all of them): the same as `load`'s owner.account_id and status."""
-    name = key("d", delivery_id)
     if along is None:
-        values = _redis().hmget(name, STATUS_FIELDS)
+        values = _redis().hmget(key("d", delivery_id), STATUS_FIELDS)
     else:
-        (values,) = along(lambda pipeline: pipeline.hmget(name, STATUS_FIELDS))
+        (values,) = along(status_read(delivery_id))
+    return decode_status(values)
+
+
+def status_read(delivery_id: str) -> Callable[[Any], Any]:
+    """Adds `load_status`'s one command to a (sync or asyncio) Redis pipeline."""
+    name = key("d", delivery_id)
+    return lambda pipeline: pipeline.hmget(name, STATUS_FIELDS)
+
+
+def decode_status(values: list[bytes | None]) -> tuple[str, DeliveryStatus] | None:
+    """`load_status`'s answer from what Redis answered `status_read`."""
     account, stage, last, pickup, pickup_eta, delivery_eta, reason = values
     if stage is None:
         return None
@@ -534,7 +544,8 @@ def events(delivery_id: str, start: int = 0) -> list[TrackingEvent]:
 
 
 def async_client() -> Any:
-    """A redis.asyncio client for the event loop's streams (their shared pub/sub connection)."""
+    """A redis.asyncio client for the event loop: the streams' shared pub/sub connection, and the
+    status fast path's reads."""
     from redis import asyncio as redis_asyncio
 
     return redis_asyncio.from_url(

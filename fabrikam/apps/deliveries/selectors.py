@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils import timezone
 
@@ -59,6 +60,16 @@ def owner_and_status(delivery_id: str, along: Along | None = None) -> tuple[str,
     if found is None:
         raise DeliveryNotFound(f"There is no delivery {delivery_id}.")
     return found
+
+
+def status_read(delivery_id: str) -> Any:
+    """`owner_and_status`'s one Redis command, to add to a (sync or asyncio) pipeline."""
+    return repository.status_read(delivery_id)
+
+
+def owner_and_status_from(values: list[Any]) -> tuple[str, DeliveryStatus] | None:
+    """`owner_and_status` from what Redis answered `status_read`; None for no delivery."""
+    return repository.decode_status(values)
 
 
 def status_of(delivery: Delivery) -> DeliveryStatus:
