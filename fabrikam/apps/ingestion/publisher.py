@@ -158,6 +158,42 @@ def task_message(
 _declared_on: weakref.WeakKeyDictionary[Any, list[str]] = weakref.WeakKeyDictionary()
 
 
+class _OneClientPerPool:
+    """kombu's Redis channel builds a new `redis.Redis` (and its table of reply callbacks) for
+    every command it sends, around the same connection pool; this hands it one client per pool.
+    A client is only a pool's front: the connections are still the pool's, taken per command."""
+
+    def __init__(self, make: Any) -> None:
+        self.make = make
+        self.clients: dict[int, Any] = {}
+
+    def __call__(self, connection_pool: Any, **kwargs: Any) -> Any:
+        if kwargs:  # a credential provider: built as kombu builds it
+            return self.make(connection_pool=connection_pool, **kwargs)
+        client = self.clients.get(id(connection_pool))
+        if client is None or client.connection_pool is not connection_pool:
+            client = self.clients[id(connection_pool)] = self.make(connection_pool=connection_pool)
+        return client
+
+
+def _producer(channel: Any) -> Producer:
+    """The channel's producer, built once with it (a pooled connection serves one publish at a
+    time); kept on the channel, so a reconnect's new channel gets a new one."""
+    producer = getattr(channel, "_fabrikam_producer", None)
+    if producer is None:
+        from kombu.transport import redis as kombu_redis
+
+        if isinstance(channel, kombu_redis.Channel):
+            channel.Client = _OneClientPerPool(channel.Client)
+        producer = channel._fabrikam_producer = Producer(channel, auto_declare=False)
+    return producer
+
+
+@functools.cache
+def _retry_policy() -> dict[str, Any]:
+    return dict(app.conf.task_publish_retry_policy)
+
+
 def _to_declare(channel: Any, targets: list[Queue]) -> list[Queue]:
     """The queues to declare with this publish: none where the broker does not let us (Service
     Bus) or this channel already did."""
@@ -186,7 +222,7 @@ def publish(message: dict[str, Any], message_id: str, headers: dict[str, str]) -
         declare = _to_declare(channel, targets)
         body, task_headers, properties = task_message(message, message_id, headers)
         routing = {"exchange": "", "routing_key": targets[0].name}  # as send_task routes it
-        retry_policy = dict(app.conf.task_publish_retry_policy)
+        retry_policy = _retry_policy()
         # The signals send_task sends: OpenTelemetry's producer span, and traceparent with it.
         signals.before_task_publish.send(
             sender=TASK_NAME,
@@ -197,7 +233,7 @@ def publish(message: dict[str, Any], message_id: str, headers: dict[str, str]) -
             retry_policy=retry_policy,
             **routing,
         )
-        Producer(channel, auto_declare=False).publish(
+        _producer(channel).publish(
             body,
             serializer="json",
             compression=None,
