@@ -22,6 +22,12 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("validation_path")]
 URL = "/api/deliveryrequests"
 
 
+@pytest.fixture
+def contoso(business_api, redis_store):  # noqa: F811 - the fixture imported above
+    """A business's API client (read and write), with the store emptied around the test."""
+    return business_api("contoso")
+
+
 def packed(command: Any) -> bytes:
     """A command as redis-py sends it (bytes, or a list of chunks), in one piece."""
     return b"".join(command) if isinstance(command, list) else command
@@ -36,12 +42,11 @@ def queued(settings, queue) -> int:
 
 
 def test_a_new_delivery_is_one_round_trip_to_the_store_with_its_throttles(
-    business_api,  # noqa: F811 - the fixture imported above
+    contoso,
     redis_store,
     redis_round_trips,
     queue,
 ):
-    contoso = business_api("contoso")
     assert contoso.post(URL, DeliveryRequestFactory(), format="json").status_code == 202  # warm
     redis_round_trips.clear()
 
@@ -84,13 +89,11 @@ def post(client, case: str):
 @pytest.mark.parametrize("case", REFUSED_ANYWAY)
 @override_settings(THROTTLE_CLIENT_RATE="2/minute", THROTTLE_IP_RATE="1000/minute")
 def test_a_request_over_its_rate_is_a_429_whatever_else_is_wrong_with_it(
-    business_api,  # noqa: F811 - the fixture imported above
-    redis_store,
+    contoso,
     queue,
     settings,
     case,
 ):
-    contoso = business_api("contoso")
     assert post(contoso, case).status_code == UNDER_THE_RATE[case]
     assert post(contoso, "valid").status_code == 202
 
@@ -102,13 +105,12 @@ def test_a_request_over_its_rate_is_a_429_whatever_else_is_wrong_with_it(
 @pytest.mark.parametrize("with_key", [False, True])
 @override_settings(THROTTLE_CLIENT_RATE="1/minute", THROTTLE_IP_RATE="1000/minute")
 def test_a_refused_request_leaves_no_owner_and_queues_nothing(
-    business_api,  # noqa: F811 - the fixture imported above
+    contoso,
     redis_store,
     queue,
     settings,
     with_key,
 ):
-    contoso = business_api("contoso")
     headers = {"Idempotency-Key": "k-1"} if with_key else {}
     assert contoso.post(URL, DeliveryRequestFactory(), format="json").status_code == 202
     idempotency_keys = redis_store.keys("*ingestion:v1:idem:*")
@@ -122,13 +124,11 @@ def test_a_refused_request_leaves_no_owner_and_queues_nothing(
 
 @override_settings(THROTTLE_CLIENT_RATE="1000/minute", THROTTLE_IP_RATE="1000/minute")
 def test_a_store_that_does_not_answer_is_a_503_and_nothing_is_queued(
-    business_api,  # noqa: F811 - the fixture imported above
-    redis_store,
+    contoso,
     queue,
     settings,
     monkeypatch,
 ):
-    contoso = business_api("contoso")
     assert contoso.post(URL, DeliveryRequestFactory(), format="json").status_code == 202
     send = AbstractConnection.send_packed_command
 
