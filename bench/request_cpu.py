@@ -137,9 +137,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="per wrk phase")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--in-process-requests", type=int, default=1000)
+    parser.add_argument(
+        "--only", choices=["status", "POST"], help="the bare view and only these requests"
+    )
     args = parser.parse_args()
     wrk.require()
-    phases = ["bare", "status (token)", "status (public)", "POST"]
+    phases = {
+        None: ["bare", "status (token)", "status (public)", "POST"],
+        "status": ["bare", "status (token)", "status (public)"],
+        "POST": ["bare", "POST"],
+    }[args.only]
     results: dict[str, list[dict]] = {phase: [] for phase in phases}
     with local_stores() as data_dir:
         import django

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
+from rest_framework.exceptions import Throttled
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
@@ -118,9 +119,12 @@ class ClientAndIpRateThrottle(_RedisRateThrottle):
 class ThrottledWithRead:
     _deferred: list[_RedisRateThrottle] | None = None
 
+    def defers_throttles(self, request: Request) -> bool:
+        return request.method in ("GET", "HEAD")
+
     def check_throttles(self, request: Request) -> None:
         throttles = self.get_throttles()  # type: ignore[attr-defined]
-        if request.method in ("GET", "HEAD") and deferrable(throttles):
+        if self.defers_throttles(request) and deferrable(throttles):
             self._deferred = throttles
             return
         super().check_throttles(request)  # type: ignore[misc]
@@ -169,3 +173,27 @@ def refusals(plans: Plan, counts: list[rate_limits.Count | None]) -> list[float 
         if windows and not _judge(throttle, windows, mine):
             waits.append(throttle.wait())
     return waits
+
+
+# For a view whose request makes a Redis write anyway (ingestion's owner record of a new delivery):
+# its throttles are counted in the same round trip as that write (`throttled_write`), where
+# `defers_throttles` says so. Whatever refuses the request before then (its media type, its body,
+# its owner) first counts them alone, as DRF would have before the view, so a request over its
+# rate is a 429 whatever else is wrong with it, and every request is counted once. A write sent
+# with hits that refuse the request (Throttled raised after it) is the caller's to undo.
+class ThrottledWithWrite(ThrottledWithRead):
+    def defers_throttles(self, request: Request) -> bool:
+        return False
+
+    def throttled_write(self, request: Request, write: rate_limits.Read) -> list[Any]:
+        """`write`'s results, its commands sent with the deferred throttles' hits."""
+        return self.throttled_read(request, write)
+
+    def handle_exception(self, exc: Exception) -> Any:
+        if self._deferred is not None:  # refused before its write: count the throttles now
+            self._deferred = None
+            try:
+                super(ThrottledWithRead, self).check_throttles(self.request)  # type: ignore[misc]
+            except Throttled as throttled:
+                exc = throttled
+        return super().handle_exception(exc)  # type: ignore[misc]

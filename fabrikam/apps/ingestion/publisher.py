@@ -158,6 +158,20 @@ def task_message(
 _declared_on: weakref.WeakKeyDictionary[Any, list[str]] = weakref.WeakKeyDictionary()
 
 
+def _producer(channel: Any) -> Producer:
+    """The channel's producer, built once with it (a pooled connection serves one publish at a
+    time); kept on the channel, so a reconnect's new channel gets a new one."""
+    producer = getattr(channel, "_fabrikam_producer", None)
+    if producer is None:
+        producer = channel._fabrikam_producer = Producer(channel, auto_declare=False)
+    return producer
+
+
+@functools.cache
+def _retry_policy() -> dict[str, Any]:
+    return dict(app.conf.task_publish_retry_policy)
+
+
 def _to_declare(channel: Any, targets: list[Queue]) -> list[Queue]:
     """The queues to declare with this publish: none where the broker does not let us (Service
     Bus) or this channel already did."""
@@ -186,7 +200,7 @@ def publish(message: dict[str, Any], message_id: str, headers: dict[str, str]) -
         declare = _to_declare(channel, targets)
         body, task_headers, properties = task_message(message, message_id, headers)
         routing = {"exchange": "", "routing_key": targets[0].name}  # as send_task routes it
-        retry_policy = dict(app.conf.task_publish_retry_policy)
+        retry_policy = _retry_policy()
         # The signals send_task sends: OpenTelemetry's producer span, and traceparent with it.
         signals.before_task_publish.send(
             sender=TASK_NAME,
@@ -197,7 +211,7 @@ def publish(message: dict[str, Any], message_id: str, headers: dict[str, str]) -
             retry_policy=retry_policy,
             **routing,
         )
-        Producer(channel, auto_declare=False).publish(
+        _producer(channel).publish(
             body,
             serializer="json",
             compression=None,

@@ -12,21 +12,26 @@ cancelled here, the message-id counters and the idempotency keys.
   the scripts of fabrikam.apps.ingestion.idempotency; the three keys share a hash tag so the
   scripts stay valid on a clustered Redis.
 
-A new delivery costs one round trip here: the owner (and nothing else) without an
-Idempotency-Key, the claim script then the owner with one.
+A new delivery costs one round trip here: the owner (and nothing else; sent with the request's
+throttle hits) without an Idempotency-Key, the claim script then the owner with one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django_redis import get_redis_connection
+from redis.exceptions import RedisError
 
 # Longer than a delivery lives (cancelled ones are kept 7 days), so a message id is not reused.
 SEQUENCE_TTL_SECONDS = 30 * 24 * 3600
 FIRST = 1  # the `n` of a new delivery's only delivery message
+# Sends a write (a function adding its commands to a Redis pipeline) with commands of its own.
+SentWith = Callable[[Callable[[Any], Any]], object]
 
 
 def _redis() -> Any:
@@ -68,9 +73,25 @@ def cancel_requested(delivery_id: str) -> bool:
 
 
 # --- message ids ---
-def new_delivery(delivery_id: str, owner_id: str, operation: str) -> str:
-    """Record a fresh delivery id's owner; returns its first message id. One round trip."""
-    record_owner(delivery_id, owner_id)
+def new_delivery(
+    delivery_id: str, owner_id: str, operation: str, sent_with: SentWith | None = None
+) -> str:
+    """Record a fresh delivery id's owner; returns its first message id. One round trip: the
+    owner alone, or sent by `sent_with` with commands of its own (the request's throttle hits).
+    When `sent_with` refuses the request after sending it (raises), the owner is deleted again:
+    the delivery id was never issued."""
+    if sent_with is None:
+        record_owner(delivery_id, owner_id)
+        return message_id(delivery_id, operation, FIRST)
+    key, ttl = _owner_key(delivery_id), settings.DELIVERY_TOMBSTONE_TTL_SECONDS
+    try:
+        sent_with(lambda pipeline: pipeline.set(key, owner_id, ex=ttl))
+    except RedisError:
+        raise
+    except BaseException:
+        with contextlib.suppress(RedisError):  # or it expires with the TTL
+            _redis().delete(key)
+        raise
     return message_id(delivery_id, operation, FIRST)
 
 

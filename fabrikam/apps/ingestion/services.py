@@ -58,14 +58,19 @@ def request_delivery(
     trace: dict[str, str],
     idempotency_key: str | None = None,
     client_id: str = "",
+    owner_sent_with: repository.SentWith | None = None,
 ) -> str:
     """Queue a new delivery and return its id. A retry by the same API client (`client_id`) with
     the same Idempotency-Key and the same request gets the first delivery id, and is queued only
-    if the first attempt was not. Another client's key is another key."""
+    if the first attempt was not. Another client's key is another key. Without a key, the new
+    delivery's owner is recorded through `owner_sent_with` when given (the view's throttles,
+    counted in the same round trip)."""
     delivery_id = new_delivery_id()
     if not idempotency_key:
         with _redis_errors_as_503():
-            message_id = repository.new_delivery(delivery_id, request["ownerId"], messages.DELIVERY)
+            message_id = repository.new_delivery(
+                delivery_id, request["ownerId"], messages.DELIVERY, owner_sent_with
+            )
         publisher.publish(messages.delivery_message(delivery_id, request), message_id, trace)
         return delivery_id
     message_id = repository.message_id(delivery_id, messages.DELIVERY, repository.FIRST)

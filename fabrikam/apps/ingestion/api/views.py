@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.conf import settings
@@ -10,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from fabrikam.apps.accounts.permissions import OWNER_WRITE, require_owner
+from fabrikam.apps.accounts.throttles import ThrottledWithWrite
 from fabrikam.apps.ingestion import messages, services, tracecontext
 from fabrikam.apps.ingestion.api import fast_validation
 from fabrikam.apps.ingestion.api.serializers import (
@@ -126,8 +128,13 @@ class JsonBodyView(APIView):
                 raise PayloadTooLarge(f"The request body exceeds {limit} bytes.")
 
 
-class DeliveryRequestsView(JsonBodyView):
+class DeliveryRequestsView(ThrottledWithWrite, JsonBodyView):
     required_scopes = {"POST": OWNER_WRITE}
+
+    def defers_throttles(self, request: Request) -> bool:
+        # Counted with the new delivery's owner record. With an Idempotency-Key they are counted
+        # first, as DRF does: the key's claim must not be made for a request over its rate.
+        return request.method == "POST" and "Idempotency-Key" not in request.headers
 
     @extend_schema(
         summary="Request a delivery",
@@ -158,7 +165,11 @@ class DeliveryRequestsView(JsonBodyView):
             validated = serializer.validated_data
         require_owner(request, validated["ownerId"])
         delivery_id = services.request_delivery(
-            validated, _trace(request), idempotency_key=key, client_id=request.user.client_id
+            validated,
+            _trace(request),
+            idempotency_key=key,
+            client_id=request.user.client_id,
+            owner_sent_with=functools.partial(self.throttled_write, request),
         )
         body = {**messages.echo(validated), "deliveryId": delivery_id}
         return Response(body, status=status.HTTP_202_ACCEPTED, headers=_location(delivery_id))
