@@ -96,10 +96,12 @@ def unacked(names: dict[str, str]) -> dict[str, Any]:
     return {tag.decode(): loads(record) for tag, record in records.items()}
 
 
-def test_the_default_redis_broker_uses_the_pipelined_transport_for_a_socket_url(settings):
+def test_the_default_redis_broker_uses_the_pipelined_transport_for_a_socket_url(monkeypatch):
     from fabrikam.celery import app
 
     url = redis_broker_url(os.environ["REDIS_URL"])
+    # The transport the settings choose for a Redis broker URL (the suite's broker may be RabbitMQ).
+    monkeypatch.setitem(app.conf, "broker_transport", broker.transport(url))
     with app.connection_for_write(url) as connection:
         assert isinstance(connection.transport, redis_transport.Transport)
         assert connection.info()["transport"] == TRANSPORTS["pipelined"]
