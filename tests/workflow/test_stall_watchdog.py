@@ -38,6 +38,14 @@ def test_any_message_received_starts_the_window_again():
     assert verdicts[12]  # t=60: 30 s after the last receipt (seen at t=30)
 
 
+def test_a_slot_freed_since_the_last_look_is_idle_from_this_look_not_that_one():
+    busy = Sample(waiting=12, free_slots=0, received=40)
+    freed = Sample(waiting=12, free_slots=1, received=40)  # the task ended, nothing new received
+    verdicts = looks(StallRule(WINDOW), every_5s(*[busy] * 6, *[freed] * 8))
+    assert not any(verdicts[:12])  # t=0..55: the slot was seen free first at t=30
+    assert verdicts[12]  # t=60: 30 s after that look
+
+
 def test_a_busy_pool_is_not_a_stall():
     busy = Sample(waiting=12, free_slots=0, received=40)
     assert not any(looks(StallRule(WINDOW), every_5s(*[busy] * 20)))

@@ -61,7 +61,9 @@ class StallRule:
             self._since = None
             return False
         if self._since is None:
-            self._since = previous_at  # nothing came in since that look
+            # Nothing came in since the look before; the stretch began at that look only if it,
+            # too, saw a free slot (a task that ended since then freed its slot since then).
+            self._since = previous_at if previous.free_slots > 0 else now
         return now - self._since >= self.window
 
 
