@@ -134,9 +134,8 @@ def hit_each_and_read(
     alone, so its own error is raised as it would be without the throttles."""
     if not windows:
         return [], _run(read)
-    connection = get_redis_connection("default")
     hit = _Hit(
-        connection.register_script(_HIT).sha,
+        _HIT_SHA,
         [_key(name) for name, _ in windows],
         [seconds * 1000 for _, seconds in windows],
     )
@@ -144,7 +143,7 @@ def hit_each_and_read(
         try:
             counted, *results = _run(read, hit)
         except NoScriptError:  # a restarted or flushed Redis: load the script, send both again
-            connection.script_load(_HIT)
+            get_redis_connection("default").script_load(_HIT)
             counted, *results = _run(read, hit)
     except RedisError as exc:
         names = ", ".join(name for name, _ in windows)
