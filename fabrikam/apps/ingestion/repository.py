@@ -55,8 +55,10 @@ def message_id(delivery_id: str, operation: str, n: int) -> str:
 
 
 # --- owners and cancels ---
-def record_owner(delivery_id: str, owner_id: str) -> None:
-    _redis().set(_owner_key(delivery_id), owner_id, ex=settings.DELIVERY_TOMBSTONE_TTL_SECONDS)
+def record_owner(delivery_id: str, owner_id: str, on: Any = None) -> None:
+    """Record a delivery id's owner, at once or as a command of the pipeline `on`."""
+    client = _redis() if on is None else on
+    client.set(_owner_key(delivery_id), owner_id, ex=settings.DELIVERY_TOMBSTONE_TTL_SECONDS)
 
 
 def owner_of(delivery_id: str) -> str | None:
@@ -83,14 +85,13 @@ def new_delivery(
     if sent_with is None:
         record_owner(delivery_id, owner_id)
         return message_id(delivery_id, operation, FIRST)
-    key, ttl = _owner_key(delivery_id), settings.DELIVERY_TOMBSTONE_TTL_SECONDS
     try:
-        sent_with(lambda pipeline: pipeline.set(key, owner_id, ex=ttl))
+        sent_with(lambda pipeline: record_owner(delivery_id, owner_id, on=pipeline))
     except RedisError:
         raise
     except BaseException:
         with contextlib.suppress(RedisError):  # or it expires with the TTL
-            _redis().delete(key)
+            _redis().delete(_owner_key(delivery_id))
         raise
     return message_id(delivery_id, operation, FIRST)
 
