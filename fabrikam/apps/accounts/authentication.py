@@ -32,9 +32,8 @@ class BearerTokenAuthentication(BaseAuthentication):
         header = request.META.get("HTTP_AUTHORIZATION", "")
         if not header:
             return None
-        kind, _, token = header.partition(" ")
-        token = token.strip()
-        if kind.lower() != "bearer" or not token:
+        token = bearer_token(header)
+        if token is None:
             raise exceptions.AuthenticationFailed("Send the token as: Authorization: Bearer <JWT>.")
         try:
             claims = verified_tokens.validate(token)
@@ -49,15 +48,21 @@ class BearerTokenAuthentication(BaseAuthentication):
         return 'Bearer realm="fabrikam"'
 
 
+def bearer_token(header: str) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header's value; None when malformed."""
+    kind, _, token = header.partition(" ")
+    token = token.strip()
+    return token if kind.lower() == "bearer" and token else None
+
+
 def known_principal(header: str) -> Principal | None:
     """What `authenticate` would put in `request.user` for this Authorization header, when this
     process answers it from its caches alone (a token verified already, a client known already) and
     the answer is a principal acting for a business or for every one; None in every other case (no
     or a malformed header, a token or client not cached, a refusal), which only `authenticate`
     may answer. The server's event loop asks this: it must never wait."""
-    kind, _, token = header.partition(" ")
-    token = token.strip()
-    if kind.lower() != "bearer" or not token:
+    token = bearer_token(header)
+    if token is None:
         return None
     claims = verified_tokens.trusted(token)
     if claims is None:
