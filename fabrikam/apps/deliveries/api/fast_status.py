@@ -221,7 +221,7 @@ class StatusFastPath:
         loop = asyncio.get_running_loop()
         connections = self._connections.get(loop)
         if connections is None:
-            connections = self._connections[loop] = _Connections()
+            connections = self._connections[loop] = _Connections(self.timeout)
         return connections.send
 
 
@@ -233,7 +233,8 @@ class _Connections:
 
     MAX_IDLE = 16
 
-    def __init__(self) -> None:
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout  # REDIS_TIMEOUT, for a whole exchange
         self.pool = repository.async_client().connection_pool
         self.idle: list[Any] = []
         self.waiting: list[tuple[list[tuple[Any, ...]], asyncio.Future[list[Any]]]] = []
@@ -258,7 +259,7 @@ class _Connections:
     ) -> None:
         connection = self.idle.pop() if self.idle else self.pool.make_connection()
         try:
-            async with asyncio.timeout(settings.CACHES["default"]["OPTIONS"]["SOCKET_TIMEOUT"]):
+            async with asyncio.timeout(self.timeout):
                 await connection.connect()  # at once when connected already
                 packed = connection.pack_commands([c for commands, _ in batch for c in commands])
                 await connection.send_packed_command(packed, check_health=False)
