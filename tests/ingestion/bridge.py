@@ -9,6 +9,7 @@ earlier request would have), so that the fast path can answer it."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from typing import Any
 
@@ -73,10 +74,8 @@ class Server:
 def _cache_token(header: str) -> None:
     if not header:
         return
-    try:
+    with contextlib.suppress(Exception):  # Django answers it as it would anyway (401, 403)
         BearerTokenAuthentication().authenticate(_Meta({"HTTP_AUTHORIZATION": header}))
-    except Exception:  # Django answers it as it would anyway (401, 403)
-        pass
 
 
 class _Meta:

@@ -18,7 +18,10 @@ from tests.ingestion import broker
 from tests.ingestion.factories import DeliveryRequestFactory
 
 # Every POST here once through the fast validation path and once through the serializer alone.
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("validation_path", "through_the_bridge")]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("validation_path", "through_the_bridge"),
+]
 
 URL = "/api/deliveryrequests"
 
