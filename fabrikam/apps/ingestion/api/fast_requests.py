@@ -152,8 +152,9 @@ class RequestsFastPath:
         trace = tracecontext.message_headers(
             environ.get("HTTP_TRACEPARENT"), environ.get("HTTP_TRACESTATE")
         )
+        echoed = messages.echo(validated)  # rendered once, for the message and the answer
         body, headers, properties = publisher.task_message(
-            dict(messages.delivery_message(delivery_id, validated)), message_id, trace
+            dict(messages.delivery_message(delivery_id, echoed)), message_id, trace
         )
         queue = settings.DELIVERY_REQUESTS_QUEUE
         push = ("LPUSH", queue, redis_publish.envelope(body, headers, properties, queue))
@@ -167,7 +168,7 @@ class RequestsFastPath:
             )
             self._declared = ()  # declared again with the next publish, as on a new channel
             return self._finish(request, route, started, self._unavailable())
-        accepted = {**messages.echo(validated), "deliveryId": delivery_id}
+        accepted = {**echoed, "deliveryId": delivery_id}
         response = HttpResponse(self.renderer.render(accepted), status=202, content_type=JSON)
         response["Location"] = f"/api/deliveries/{delivery_id}"
         self.answered += 1
