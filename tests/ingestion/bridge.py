@@ -21,6 +21,7 @@ from fabrikam.apps.accounts.authentication import BearerTokenAuthentication
 from fabrikam.apps.ingestion.api.fast_requests import RequestsFastPath
 from fabrikam.server.wsgi_bridge import WSGIBridge, by_method
 from fabrikam.wsgi import application as wsgi_application
+from tests.support import asgi
 
 
 class Server:
@@ -47,23 +48,7 @@ class Server:
         return self.loop.run_until_complete(self.send(scope_of(environ), _body(environ)))
 
     async def send(self, scope: dict[str, Any], body: bytes) -> HttpResponse:
-        messages: list[dict[str, Any]] = []
-        incoming = [{"type": "http.request", "body": body, "more_body": False}]
-
-        async def receive() -> dict[str, Any]:
-            if incoming:
-                return incoming.pop()
-            await asyncio.Event().wait()
-            raise AssertionError("unreachable")
-
-        async def send(message: dict[str, Any]) -> None:
-            messages.append(message)
-
-        await self.bridge(scope, receive, send)
-        start = messages[0]
-        return response_of(
-            start["status"], start["headers"], b"".join(m.get("body", b"") for m in messages[1:])
-        )
+        return response_of(*await asgi.call(self.bridge, scope, body))
 
     def close(self) -> None:
         if self.bridge._executor is not None:

@@ -101,9 +101,7 @@ class RequestsFastPath:
             "socket_timeout", settings.BROKER_PUBLISH_TIMEOUT
         )
         self.answered = 0  # requests answered here (the tests check that they were)
-        self._store = PerLoop(
-            lambda: Connections(self.timeout, repository.async_pool())
-        )
+        self._store = PerLoop(lambda: Connections(self.timeout, repository.async_pool()))
         self._broker: PerLoop | None = None  # made once the queues are declared
         self._declared: tuple[str, ...] = ()  # the broker and queues declared for the publishes
 
