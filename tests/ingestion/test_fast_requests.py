@@ -283,3 +283,13 @@ def test_a_broker_that_fails_after_the_owner_is_recorded_is_the_views_503(
     assert [m.body["deliveryId"] for m in queue_reader.drain(own_broker.direct_url, queue)] == [
         ok.json()["deliveryId"]
     ]
+
+
+def test_ingest_fast_path_false_sends_every_post_to_django(settings):
+    from fabrikam import asgi
+    from fabrikam.apps.ingestion.api.fast_requests import RequestsFastPath
+
+    settings.INGEST_FAST_PATH = False
+    assert asgi._ingest_fast_path() is None
+    settings.INGEST_FAST_PATH = True
+    assert isinstance(asgi._ingest_fast_path(), RequestsFastPath)
