@@ -72,10 +72,10 @@ def test_a_delivery_writes_in_two_transactions_of_six_statements(in_process, red
         assert sum(s.upper() == "BEGIN IMMEDIATE" for s in sql) == 2
 
 
-def test_a_delivery_takes_five_redis_round_trips_in_process(
+def test_a_delivery_takes_three_redis_round_trips_in_process(
     in_process, redis_store, redis_round_trips
 ):
-    # the saga's own four (tests/workflow/test_services.py) and the delivery PUT's one script: a
+    # the saga's own two (tests/workflow/test_services.py) and the delivery PUT's one script: a
     # new delivery's month is not read first, nor the delivery read back once stored.
     DroneFactory.create_batch(3)
     services.handle(message())  # the server loads the scripts once
@@ -83,4 +83,4 @@ def test_a_delivery_takes_five_redis_round_trips_in_process(
 
     assert services.handle(message()).status == services.Status.COMPLETED
 
-    assert len(redis_round_trips) == 5
+    assert len(redis_round_trips) == 3

@@ -73,8 +73,12 @@ def test_a_worker_killed_mid_saga_and_restarted_leaves_exactly_one_of_everything
         "the redelivered message to finish the saga",
     )
     assert saga.proxies["delivery"].calls("PUT", f"/api/deliveries/{delivery_id}") == [201, 200]
-    assert saga.proxies["dronescheduler"].calls("PUT", "/api/dronedeliveries/") == [200]
+    # The drone is recorded with the saga's last write, which the killed worker never made: the
+    # redelivery asks again and gets the same assignment back (idempotent by delivery id).
+    assert saga.proxies["dronescheduler"].calls("PUT", "/api/dronedeliveries/") == [200, 200]
     assert saga.assigned_drones() == [delivery["droneId"]]
+    stored = saga.get("delivery", f"/api/deliveries/{delivery_id}").json()
+    assert stored["droneId"] == delivery["droneId"]
     events = saga.get("delivery", f"/api/deliveries/{delivery_id}/events").json()
     assert [e["stage"] for e in events] == ["Created"]
 

@@ -5,6 +5,7 @@ reads afterwards. tests/workflow/test_saga.py runs the same paths with real proc
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 
@@ -71,9 +72,9 @@ def test_a_delivery_stores_one_package_one_drone_and_one_delivery(fake):
     assert delivery["pickupETA"] == "2026-12-03T10:05:00Z"
 
 
-def test_a_delivery_takes_four_redis_round_trips(fake, monkeypatch):
-    # the lock with the state, the first attempt's time with running, package done with the drone
-    # + ETAs (kept, not read back), delivery done + completed with the release
+def test_a_delivery_takes_two_redis_round_trips(fake, monkeypatch):
+    # the lock with the state and the first attempt's time with running; every step's mark (the
+    # package's, the drone with its ETAs, kept and not read back) with completed and the release
     sent = []
     send = AbstractConnection.send_packed_command
 
@@ -87,7 +88,7 @@ def test_a_delivery_takes_four_redis_round_trips(fake, monkeypatch):
 
     assert services.handle(message).status == Status.COMPLETED
 
-    assert len(sent) == 4
+    assert len(sent) == 2
     assert all(b"EVALSHA" in command[0] for command in sent)  # never the script's text
     assert state(message["deliveryId"])["packageDone"] == "1"
     assert state(message["deliveryId"])["deliveryDone"] == "1"
@@ -127,6 +128,99 @@ def test_a_worker_dying_before_the_package_was_recorded_puts_it_again_to_the_sam
     assert list(fake.packages) == [message["packageInfo"]["packageId"]]
     assert fake.packages[message["packageInfo"]["packageId"]]["deliveryState"] == "InDelivery"
     assert state(message["deliveryId"])["packageDone"] == "1"
+
+
+def test_a_worker_dying_after_the_assignment_gets_the_same_drone_on_the_retry(fake):
+    # The drone and its ETAs are written with the saga's next write: a worker killed before it
+    # (the message comes back) asks for the drone again, idempotently by delivery id.
+    message = DeliveryMessageFactory()
+    fake.drones = ["drone-1", "drone-2"]
+    fake.fail("put_delivery", SystemExit("killed"), times=1)
+    with pytest.raises(SystemExit):
+        services.handle(message)
+    assert "droneId" not in state(message["deliveryId"])
+
+    assert services.handle(message, 1) == services.Outcome(Status.COMPLETED, drone_id="drone-1")
+    assert fake.calls["assign_drone"] == 2
+    assert fake.busy_drones() == ["drone-1"]
+    assert fake.deliveries[message["deliveryId"]]["droneId"] == "drone-1"
+    assert state(message["deliveryId"])["droneId"] == "drone-1"
+    assert state(message["deliveryId"])["pickupETA"] == "2026-12-03T10:05:00Z"
+
+
+def test_a_cancel_after_a_worker_died_before_recording_its_drone_releases_the_drone(fake):
+    # The lock wrote `running` and what a cancel needs before any step; the drone was assigned
+    # but not recorded when the worker died, and the undo releases it by the delivery's id.
+    message = DeliveryMessageFactory()
+    delivery_id = message["deliveryId"]
+    fake.fail("put_delivery", SystemExit("killed"), times=1)
+    with pytest.raises(SystemExit):
+        services.handle(message)
+    assert fake.busy_drones() == ["drone-1"]
+    assert state(delivery_id)["status"] == Status.RUNNING
+    assert "droneId" not in state(delivery_id)
+
+    outcome = services.handle(cancel_message(delivery_id))
+    again = services.handle(message, 1)  # the create's redelivery
+
+    assert outcome == again == services.Outcome(Status.CANCELLED, "cancelled by the client")
+    assert fake.busy_drones() == []
+    assert fake.packages[message["packageInfo"]["packageId"]]["deliveryState"] == "NotInDelivery"
+    shown = fake.deliveries[delivery_id]
+    assert (shown["stage"], shown["reason"]) == ("Cancelled", "cancelled by the client")
+    assert fake.calls["assign_drone"] == 1
+
+
+def test_a_compensation_after_an_unrecorded_assignment_releases_the_drone_and_records_it(fake):
+    message = DeliveryMessageFactory()
+    fake.fail("put_delivery", refused("put_delivery", 400, "validation"), times=1)
+
+    outcome = services.handle(message)
+
+    assert outcome.status == Status.COMPENSATED
+    assert fake.busy_drones() == []
+    assert fake.calls["release_drone"] == 1
+    assert state(message["deliveryId"])["droneId"] == "drone-1"  # the marks, with the undo's
+    assert state(message["deliveryId"])["packageDone"] == "1"
+
+
+@pytest.mark.parametrize(
+    "found",
+    [
+        {"status": Status.COMPLETED, "deliveryDone": "1"},
+        {"status": Status.COMPENSATED, "reason": "refused", "shown": "1"},
+        {"status": Status.CANCELLED, "reason": "cancelled before it was scheduled"},
+        {"status": Status.COMPENSATING, "reason": "refused"},
+        {"cancelRequested": "1"},  # a cancel that died before its own next write
+        {"status": Status.RUNNING, "cancelRequested": "1"},
+    ],
+    ids=["completed", "compensated", "cancelled", "compensating", "cancel-new", "cancel-running"],
+)
+def test_the_lock_writes_a_delivery_as_running_only_when_it_is_new_or_running(fake, found):
+    message = DeliveryMessageFactory()
+    delivery_id = message["deliveryId"]
+    repository.update(delivery_id, **found)
+
+    with contextlib.suppress(RetryLater):
+        services.handle(message)
+
+    after = state(delivery_id)
+    assert "firstAttemptAt" not in after
+    assert "request" not in after
+    assert after.get("status") != Status.RUNNING
+    assert fake.calls["put_package"] == fake.calls["assign_drone"] == 0
+
+
+def test_the_lock_keeps_the_first_attempts_time_of_a_running_delivery(fake):
+    fake.drones = []
+    message = DeliveryMessageFactory()
+    retried(message)
+    first = state(message["deliveryId"])["firstAttemptAt"]
+    fake.drones = ["drone-1"]
+
+    assert services.handle(message, 1).status == Status.COMPLETED
+    assert state(message["deliveryId"])["firstAttemptAt"] == first
+    assert state(message["deliveryId"])["ownerId"] == message["ownerId"]
 
 
 def test_a_redelivered_completed_delivery_calls_nothing_again(fake):
@@ -714,8 +808,9 @@ def test_the_lock_is_renewed_while_a_slow_step_runs(fake, settings, monkeypatch)
 def test_a_worker_whose_lock_lapsed_cannot_write_over_the_worker_that_took_over(fake, monkeypatch):
     # A worker stalls mid-step (a long pause) past its lock; the broker hands the message to
     # another worker, which takes the lapsed lock and finishes the saga. The stale worker's
-    # writes are then refused and it only retries; the new owner's record stands. (Its package
-    # mark is written with the drone, so it asks for the drone once more first: the same one.)
+    # writes are then refused and it only retries; the new owner's record stands. (Its steps'
+    # marks travel with its last write, so it repeats the idempotent steps before that write is
+    # refused: the same drone, the same delivery.)
     message = DeliveryMessageFactory()
     lock_key = repository._key("lock", message["deliveryId"])
     put_package = fake.put_package
@@ -738,7 +833,9 @@ def test_a_worker_whose_lock_lapsed_cannot_write_over_the_worker_that_took_over(
     assert state(message["deliveryId"])["droneId"] == taken_over[0].drone_id
     assert fake.calls["assign_drone"] == 2  # the new owner's, then the stale worker's repeat
     assert list(fake.assignments) == [message["deliveryId"]]
-    assert fake.calls["put_delivery"] == 1
+    assert fake.busy_drones() == [taken_over[0].drone_id]
+    assert fake.calls["put_delivery"] == 2  # the same: the drone, once
+    assert fake.deliveries[message["deliveryId"]]["droneId"] == taken_over[0].drone_id
     assert fake.deliveries[message["deliveryId"]]["events"] == ["Created"]
 
 

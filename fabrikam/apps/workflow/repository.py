@@ -8,8 +8,8 @@ lapses within seconds; the holder's writes to the saga are fenced by the lock's 
 that stalled past its lapsed lock cannot write over the worker that took over (`LockLost`).
 
 Every step is one round trip, each a Lua script sent by its SHA (`EVALSHA`): the lock taken and
-the saga's state read together (`locked`), a write (with, on the first, the first attempt's time
-kept if already set: `begin`), and the last write and the lock's release together (`finish`).
+the saga's state read together (`locked`; for a delivery that has not ended, with its first write
+too: `Begin`), a write, and the last write and the lock's release together (`finish`).
 """
 
 from __future__ import annotations
@@ -43,11 +43,28 @@ def _script(source: str) -> Script:
 
 # KEYS[1] the lock, KEYS[2] the saga; ARGV[1] the token, ARGV[2] the lock's time to live (ms).
 # Taken: {1, the saga's fields and values}; held by another: {0, its time to live in ms}.
+# With a `Begin` (ARGV[3] the saga's TTL, ARGV[4] a field set unless set, ARGV[5] its value, then
+# field/value pairs): once the state is read, a saga whose status is '' or 'running' and with no
+# cancel requested gets those writes too, and the answer a third item, the field's stored value.
 _LOCK = _script("""
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  return {1, redis.call('HGETALL', KEYS[2])}
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return {0, redis.call('PTTL', KEYS[1])}
 end
-return {0, redis.call('PTTL', KEYS[1])}
+local state = redis.call('HGETALL', KEYS[2])
+if #ARGV < 3 then return {1, state} end
+local status = redis.call('HGET', KEYS[2], 'status')
+local cancel = redis.call('HGET', KEYS[2], 'cancelRequested')
+if (status and status ~= '' and status ~= 'running') or (cancel and cancel ~= '') then
+  return {1, state}
+end
+local first = redis.call('HGET', KEYS[2], ARGV[4])
+if not first or first == '' then
+  redis.call('HSET', KEYS[2], ARGV[4], ARGV[5])
+  first = ARGV[5]
+end
+if #ARGV > 5 then redis.call('HSET', KEYS[2], unpack(ARGV, 6)) end
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+return {1, state, first}
 """)
 _RELEASE_LOCK = _script("""
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -83,6 +100,19 @@ redis.call('EXPIRE', KEYS[1], ARGV[2])
 if ARGV[3] == 'hset-release' and ARGV[1] ~= '' then redis.call('DEL', KEYS[2]) end
 return result
 """)
+
+
+@dataclass
+class Begin:
+    """A running saga's first write, made by `locked` with the lock when the saga it reads has
+    status '' or 'running' and no cancel requested (the state in which the delivery saga writes it
+    before its first step): `first` set to `value` unless set (non-empty), then `fields`. `stored`
+    is then `first`'s stored value; None when the lock did not write it."""
+
+    first: str
+    value: Any
+    fields: dict[str, Any]
+    stored: str | None = None
 
 
 @dataclass
@@ -232,16 +262,24 @@ os.register_at_fork(after_in_child=_renewer.reset)
 
 
 @contextlib.contextmanager
-def locked(delivery_id: str, seconds: float) -> Iterator[dict[str, str]]:
-    """Exclusive access to one delivery's saga, yielding its state as the lock was taken. The lock
-    lives `seconds` and is renewed while the block runs, so it lapses soon after its worker dies;
-    the block's writes to this saga are refused (`LockLost`) once the lock is no longer its own."""
+def locked(
+    delivery_id: str, seconds: float, begin: Begin | None = None
+) -> Iterator[dict[str, str]]:
+    """Exclusive access to one delivery's saga, yielding its state as the lock was taken (before
+    `begin`'s writes, which are made in the same round trip: see `Begin`). The lock lives `seconds`
+    and is renewed while the block runs, so it lapses soon after its worker dies; the block's
+    writes to this saga are refused (`LockLost`) once the lock is no longer its own."""
     token = uuid.uuid4().hex
     key = _key("lock", delivery_id)
     redis = _redis()
-    taken, found = _LOCK((key, _key("saga", delivery_id)), (token, int(seconds * 1000)), redis)
+    args: tuple[Any, ...] = (token, int(seconds * 1000))
+    if begin is not None:
+        args += (STATE_TTL_SECONDS, begin.first, str(begin.value), *_pairs(begin.fields))
+    taken, found, *began = _LOCK((key, _key("saga", delivery_id)), args, redis)
     if not taken:
         raise Busy(delivery_id, max(found, 0) / 1000)
+    if begin is not None:
+        begin.stored = began[0].decode() if began else None
     _renewer.hold(key, token, seconds)
     lock = _Lock(delivery_id, token)
     held = _held.set(lock)

@@ -124,13 +124,13 @@ def _transient(
 
 
 @contextlib.contextmanager
-def _locked(delivery_id: str) -> Iterator[dict[str, str]]:
-    """The delivery's lock and its saga's state, or a retry that does not count: another worker
-    holds it (it renews it while it works, so come back soon), or this worker's lock lapsed while
-    it stalled and another one took over (its writes were refused; the saga resumes from what was
-    recorded)."""
+def _locked(delivery_id: str, begin: repository.Begin | None = None) -> Iterator[dict[str, str]]:
+    """The delivery's lock and its saga's state (with `begin` written with them when the saga is
+    running or new), or a retry that does not count: another worker holds it (it renews it while
+    it works, so come back soon), or this worker's lock lapsed while it stalled and another one
+    took over (its writes were refused; the saga resumes from what was recorded)."""
     try:
-        with repository.locked(delivery_id, settings.WORKFLOW_LOCK_SECONDS) as state:
+        with repository.locked(delivery_id, settings.WORKFLOW_LOCK_SECONDS, begin) as state:
             yield state
     except Busy as busy:
         countdown = min(busy.retry_in, settings.WORKFLOW_RETRY_BASE_DELAY)
@@ -151,12 +151,15 @@ def handle(message: dict[str, Any], attempt: int = 0, replayed: bool = False) ->
     """Process one validated message; `attempt` counts earlier tries of this message. A message an
     operator replayed from the dead-letter queue starts its saga afresh."""
     delivery_id = message["deliveryId"]
-    with _locked(delivery_id) as state:
-        if replayed and attempt == 0 and message["operation"] == DELIVERY:
+    afresh = replayed and attempt == 0 and message["operation"] == DELIVERY
+    # A delivery's first write travels with the lock, unless a replay resets the saga first.
+    begin = _begin(message) if message["operation"] == DELIVERY and not afresh else None
+    with _locked(delivery_id, begin) as state:
+        if afresh:
             repository.reset(delivery_id)
             state = repository.load(delivery_id)
         if message["operation"] == DELIVERY:
-            return _schedule(message, attempt, state)
+            return _schedule(message, attempt, state, begin or _begin(message))
         if message["operation"] == CANCEL:
             return _cancel(delivery_id, attempt, state)
         return _reschedule(message, attempt, state)
@@ -172,7 +175,24 @@ def _record(delivery_id: str, operation: str, outcome: str, reason: str = "") ->
 
 
 # --- delivery ---
-def _schedule(message: dict[str, Any], attempt: int, state: dict[str, str]) -> Outcome:
+def _begin(message: dict[str, Any]) -> repository.Begin:
+    """The saga's first write before its first step: running, with the first attempt's time (kept
+    from the first attempt) and what a cancel needs to undo and show it."""
+    return repository.Begin(
+        "firstAttemptAt",
+        time.time(),
+        {
+            "status": Status.RUNNING,
+            "packageId": message["packageInfo"]["packageId"],
+            "request": json.dumps(_delivery_body(message, "")),
+            "ownerId": message["ownerId"],
+        },
+    )
+
+
+def _schedule(
+    message: dict[str, Any], attempt: int, state: dict[str, str], begin: repository.Begin
+) -> Outcome:
     delivery_id = message["deliveryId"]
     status = state.get("status", "")
     if status in ENDED_UNSCHEDULED:
@@ -191,19 +211,13 @@ def _schedule(message: dict[str, Any], attempt: int, state: dict[str, str]) -> O
         return _compensate(message, CANCELLED_BY_CLIENT, attempt, Status.CANCELLED)
     if status == Status.COMPENSATING:
         return _compensate(message, state.get("reason", ""), attempt)
-    started = float(
-        repository.begin(
-            delivery_id,
-            "firstAttemptAt",
-            time.time(),
-            status=Status.RUNNING,
-            packageId=message["packageInfo"]["packageId"],
-            request=json.dumps(_delivery_body(message, "")),
-            ownerId=message["ownerId"],
-        )
-    )
-    # A step's mark is recorded with the saga's next write, one round trip less: with the drone,
-    # or before a retry. Only a worker that dies before then repeats the step (idempotent).
+    if begin.stored is None:  # not written with the lock (a replay's reset came between)
+        begin.stored = repository.begin(delivery_id, begin.first, begin.value, **begin.fields)
+    started = float(begin.stored)
+    # A step's marks (the package's, the drone with its ETAs) are recorded with the saga's next
+    # write, a round trip less each: the last one, a retry's or the compensation's. Only a worker
+    # that dies before then repeats the steps, each idempotent by id (the same drone comes back);
+    # an undo releases the drone by the delivery's id, recorded or not.
     unrecorded: dict[str, Any] = {}
     try:
         if not state.get("packageDone"):
@@ -225,7 +239,7 @@ def _schedule(message: dict[str, Any], attempt: int, state: dict[str, str]) -> O
         _mark(delivery_id, unrecorded)
         raise
     except PermanentError as error:
-        return _compensate(message, _refusal(error), attempt)
+        return _compensate(message, _refusal(error), attempt, marks=unrecorded)
     # One write, which releases the lock: nothing below writes to this saga.
     repository.finish(delivery_id, **unrecorded, deliveryDone=1, status=Status.COMPLETED)
     logger.info("delivery %s scheduled with drone %s", delivery_id, drone_id)
@@ -256,8 +270,7 @@ def _refusal(error: PermanentError) -> str:
 def _assign(
     message: dict[str, Any], started: float, state: dict[str, str], unrecorded: dict[str, Any]
 ) -> str:
-    """Assign a drone and record it with its ETAs (and the `unrecorded` marks, then emptied),
-    also in `state` (not read back)."""
+    """Assign a drone; it and its ETAs join the `unrecorded` marks, and `state` (not read back)."""
     delivery_id = message["deliveryId"]
     try:
         assignment = clients.assign_drone(delivery_id, _assignment_body(message))
@@ -283,19 +296,23 @@ def _assign(
         "pickupETA": assignment.get("pickupETA") or "",
         "deliveryETA": assignment.get("deliveryETA") or "",
     }
-    repository.update(delivery_id, **assigned, **unrecorded)
-    unrecorded.clear()
+    unrecorded.update(assigned)
     state.update(assigned)
     return assignment["droneId"]
 
 
 def _compensate(
-    message: dict[str, Any], reason: str, attempt: int, ending: str = Status.COMPENSATED
+    message: dict[str, Any],
+    reason: str,
+    attempt: int,
+    ending: str = Status.COMPENSATED,
+    marks: dict[str, Any] | None = None,
 ) -> Outcome:
-    """Undo what the saga did, newest first, record why, and show the client the request ended
-    (Cancelled with the reason). Safe to repeat. `ending` is the saga's final status."""
+    """Undo what the saga did, newest first, record why (with the steps' `marks` not recorded
+    yet), and show the client the request ended (Cancelled with the reason). Safe to repeat.
+    `ending` is the saga's final status."""
     delivery_id = message["deliveryId"]
-    repository.update(delivery_id, status=Status.COMPENSATING, reason=reason)
+    repository.update(delivery_id, **(marks or {}), status=Status.COMPENSATING, reason=reason)
     logger.warning("compensating delivery %s: %s", delivery_id, reason)
     try:
         _undo(delivery_id, message["packageInfo"]["packageId"], message["ownerId"], reason)
