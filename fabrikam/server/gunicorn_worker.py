@@ -238,7 +238,9 @@ class Worker(ASGIWorker):
 
     def _setup_event_loop(self) -> None:
         # gunicorn's picks uvloop when it is installed (it is not: round five measured no gain).
-        self.loop = SharedListenerLoop(self.cfg.backlog, Worker.shares)
+        # With --reuse-port each worker has a socket of its own: nobody else accepts from it.
+        shares = None if self.cfg.reuse_port else Worker.shares
+        self.loop = SharedListenerLoop(self.cfg.backlog, shares)
         asyncio.set_event_loop(self.loop)
 
     def init_process(self) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from fabrikam.runtime import processes
-from fabrikam.server.gunicorn_worker import SharedListenerLoop
+from fabrikam.server.gunicorn_worker import ConnectionShares, SharedListenerLoop
 from tests.support.live import ROOT, free_port, wait_until
 
 
@@ -58,6 +58,28 @@ def test_a_wake_up_takes_one_waiting_connection_and_leaves_the_rest(
         for client in clients:
             client.close()
         loop.close()
+
+
+def test_a_worker_holding_more_than_another_leaves_it_the_connection_for_a_while(listener):
+    shares = ConnectionShares()  # as gunicorn's arbiter makes it for its workers
+    busy, idle = SharedListenerLoop(64, shares), SharedListenerLoop(64, shares)
+    busy.slot, idle.slot = shares.claim(), shares.claim()
+    busy.holding(1)
+    clients = [socket.create_connection(listener.getsockname()) for _ in range(2)]
+    try:
+        for _ in range(SharedListenerLoop.YIELDS):  # the other worker, woken too, takes them
+            busy._accept_connection(asyncio.Protocol, listener)
+            assert busy.held == 1  # nothing accepted
+        # … unless it does not within YIELDS turns: then the busy one accepts one after all.
+        busy._accept_connection(asyncio.Protocol, listener)
+        assert busy.held == 2
+        assert waiting(listener) == 1
+        busy.run_until_complete(asyncio.sleep(0.01))  # the accepted connection's transport
+    finally:
+        for client in clients:
+            client.close()
+        busy.close()
+        idle.close()
 
 
 def listen_backlog(port: int) -> int:
