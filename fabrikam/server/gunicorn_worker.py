@@ -137,8 +137,8 @@ class SharedListenerLoop(asyncio.SelectorEventLoop):
     for every worker: `create_server` passes gunicorn's.
     """
 
-    YIELD_SECONDS = 0.001
-    YIELDS = 5  # at most ≈ 5 ms added to a connection's accept, and only when the workers differ
+    YIELD_SECONDS = 0.002
+    YIELDS = 10  # at most ≈ 20 ms added to a connection's accept, only when the workers differ
 
     def __init__(self, listen_backlog: int, shares: ConnectionShares | None = None) -> None:
         super().__init__()
