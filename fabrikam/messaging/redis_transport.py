@@ -8,9 +8,14 @@ acks of the messages finished since the last fetch, pops the next message and re
 unacknowledged, atomically (kombu leaves a window between the BRPOP's answer and its MULTI in which
 a dead worker loses the message). It is sent on the consuming connection in place of the BRPOP, so
 the event loop wakes on its answer as on a BRPOP's. When the script finds the queues empty, the
-next fetch is kombu's BRPOP, which blocks until a message comes. The unacknowledged records are
-kombu's own (same keys, same JSON), so restoring, rejecting, requeueing and kombu's own consumers
-work on them unchanged.
+channel waits for a message without taking it: `BLMOVE key key RIGHT RIGHT` (Redis 6.2+) blocks
+until the first queue key in BRPOP's order has a message and leaves the list as it was; the script
+then takes it. A BRPOP there would reopen kombu's window for every message that finds its worker
+idle (the chaos scenario `worker-sigkilled-redis`, full: 1 of 300 lost). Messages on the other
+keys (other queues, priorities) are found by the script when the wait times out, within the
+channel's `brpop_timeout` (1 s). A server without BLMOVE gets kombu's BRPOP. The unacknowledged
+records are kombu's own (same keys, same JSON), so restoring, rejecting, requeueing and kombu's own
+consumers work on them unchanged.
 
 An ack is kept until the next command this channel sends (the next fetch, normally at once: a solo
 worker acks at the end of the task, then fetches), and sent right away when no fetch follows in the
@@ -98,6 +103,8 @@ class Channel(kombu_redis.Channel):
         self._acks_in_flight: list[str] = []  # sent with the fetch whose answer is awaited
         self._recorded: dict[str, bool] = {}  # delivered by the script, recorded already
         self._fetching = False  # the command awaited on the consuming connection is the script
+        self._waiting = False  # ... or the BLMOVE waiting for a message without taking it
+        self._blmove_usable = True  # the server knows BLMOVE (Redis 6.2+)
         # the last fetch found a message (or none was made yet): the script first, else a BRPOP
         self._messages_waiting = True
         self._unacked_consumers = False  # a no_ack consumer: kombu's BRPOP only
@@ -153,14 +160,17 @@ class Channel(kombu_redis.Channel):
         if self._acks_in_flight:  # sent with a fetch never answered (a dropped connection)
             self._pending_acks[:0] = self._acks_in_flight
             self._acks_in_flight = []
-        self._fetching = False
-        if not (self._messages_waiting and self._script_usable()):
+        self._fetching = self._waiting = False
+        if not self._script_usable() or not (self._messages_waiting or self._blmove_usable):
             self._flush_acks()
             return super()._brpop_start(timeout)
         queues = self._queue_cycle.consume(len(self.active_queues))
         if not queues:
             return
         keys = [self._q_for_pri(queue, pri) for pri in self.priority_steps for queue in queues]
+        if not self._messages_waiting:
+            self._wait_for_message(keys[0], self.brpop_timeout if timeout is None else timeout)
+            return
         acks, self._pending_acks = self._pending_acks, []
         self._in_poll = self.client.connection
         self._brpop_sent_at = kombu_redis.monotonic()
@@ -176,7 +186,34 @@ class Channel(kombu_redis.Channel):
         self._fetching = True
         self._acks_in_flight = acks
 
+    def _wait_for_message(self, key: str, timeout: float) -> None:
+        """Block until `key` holds a message, leaving it there (moved from its tail to its tail)."""
+        self._flush_acks()
+        self._in_poll = self.client.connection
+        self._brpop_sent_at = kombu_redis.monotonic()
+        self.client.connection.send_command("BLMOVE", key, key, "RIGHT", "RIGHT", timeout or 0)
+        self._waiting = True
+
+    def _wait_read(self, **options: Any) -> bool:
+        """The wait answered (a message came, or it timed out): the next fetch is the script."""
+        self._waiting = False
+        try:
+            self.client.parse_response(self.client.connection, "BLMOVE", **options)
+        except self.connection_errors:
+            self.client.connection.disconnect()  # reconnects on the next fetch, as kombu's
+            raise
+        except self.ResponseError as exc:  # a server before Redis 6.2
+            logger.warning("Redis has no BLMOVE, waiting for messages with BRPOP: %s", exc)
+            self._blmove_usable = False
+        finally:
+            self._in_poll = None
+            self._flush_brpop_reauth()
+        self._messages_waiting = True
+        raise kombu_redis.Empty()
+
     def _brpop_read(self, **options: Any) -> bool:
+        if self._waiting:
+            return self._wait_read(**options)
         if not self._fetching:
             try:
                 delivered = super()._brpop_read(**options)

@@ -4,7 +4,9 @@ handed out again when its consumer dies), and how many round trips that takes.""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -144,9 +146,67 @@ def test_a_consumer_that_dies_before_its_ack_has_the_message_handed_out_again(tr
     dead.release()  # its sockets (the message it held is back and acked: nothing to restore)
 
 
+class Died(BaseException):
+    """The worker killed as a message reaches it (a SIGKILL runs no handler: nothing catches it)."""
+
+
+def queue_length(names: dict[str, str]) -> int:
+    client = redis.Redis.from_url(os.environ["REDIS_URL"])
+    try:
+        return client.llen(names["queue"])
+    finally:
+        client.close()
+
+
+def drain_for(connection: Any, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with contextlib.suppress(TimeoutError):
+            connection.drain_events(timeout=0.2)
+
+
+def killed_as_a_message_reaches_an_idle_worker(
+    transport: str | None, names: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A consumer waits on an empty queue; a message comes; the consumer dies as it is handed
+    the message, before the task (and anything the transport does after delivering) runs."""
+    dead = connect(transport, names)
+    with dead.Consumer([queue_of(names)], callbacks=[lambda body, message: None]):
+        with pytest.raises(TimeoutError):
+            dead.drain_events(timeout=0.3)  # found nothing: now waiting for a message
+        with connect(transport, names) as client:
+            publish(client, names, 1)
+
+        def die(*args: Any) -> None:
+            raise Died()
+
+        monkeypatch.setattr(dead.transport, "_deliver", die)
+        with pytest.raises(Died):
+            drain_for(dead, seconds=5.0)
+    # `dead` is never closed, as after a SIGKILL
+
+
+def test_a_worker_killed_as_a_message_reaches_it_after_waiting_leaves_it_recorded(
+    names, monkeypatch
+):
+    killed_as_a_message_reaches_an_idle_worker(TRANSPORTS["pipelined"], names, monkeypatch)
+
+    # Recorded as unacknowledged, so the visibility timeout hands it out again.
+    assert queue_length(names) == 0
+    assert [record[0]["body"] for record in unacked(names).values()] != []
+
+
+def test_kombus_brpop_loses_a_message_whose_worker_is_killed_as_it_reaches_it(names, monkeypatch):
+    # Why the pipelined transport waits with BLMOVE: BRPOP took the message out of the queue,
+    # and the worker died before recording it as unacknowledged.
+    killed_as_a_message_reaches_an_idle_worker(TRANSPORTS["kombu"], names, monkeypatch)
+
+    assert (queue_length(names), unacked(names)) == (0, {})
+
+
 def consuming_round_trips(sent: list[bytes]) -> int:
     """Round trips of fetching, recording and acknowledging (not the queue's declaration)."""
-    words = (b"\r\nBRPOP\r\n", b"\r\nEVAL\r\n", b"\r\nZADD\r\n", b"\r\nZREM\r\n")
+    words = (b"\r\nBRPOP\r\n", b"\r\nBLMOVE\r\n", b"\r\nEVAL\r\n", b"\r\nZADD\r\n", b"\r\nZREM\r\n")
     packed = [b"".join(c) if isinstance(c, list | tuple) else bytes(c) for c in sent]
     return sum(any(word in command for word in words) for command in packed)
 
@@ -159,7 +219,7 @@ def test_while_messages_wait_each_takes_one_round_trip_to_fetch_record_and_ack(
         redis_round_trips.clear()
         consume(connection, names, 20, ack=True)
         # one script per message, each carrying the ack of the one before; then the look that
-        # finds the queue empty (the last ack), and the BRPOP that waits for more
+        # finds the queue empty (the last ack), and the BLMOVE that waits for more
         assert consuming_round_trips(redis_round_trips) <= 20 + 2
     assert unacked(names) == {}
 

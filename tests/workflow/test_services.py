@@ -533,8 +533,37 @@ def test_a_reschedule_waits_for_its_delivery_without_counting_attempts(fake):
     assert not wait.counts
 
 
-def test_a_reschedule_of_a_delivery_not_known_yet_counts_its_attempts(fake):
-    assert retried(reschedule_message("not-seen-yet", dropoff=NEW_DROPOFF)).counts
+def test_a_reschedule_before_its_create_waits_while_the_create_may_still_be_redelivered(fake):
+    # Its create can be held by a worker that died until the broker's visibility timeout: the
+    # reschedule must not spend its attempts meanwhile (it would be dead-lettered before it).
+    reschedule = reschedule_message("not-seen-yet", dropoff=NEW_DROPOFF)
+
+    waits = [retried(reschedule, 9) for _ in range(3)]
+
+    assert not any(wait.counts for wait in waits)
+    assert state("not-seen-yet")["rescheduleWaits"] == "3"
+
+
+def test_a_reschedule_whose_create_never_came_counts_its_attempts_after_the_grace(fake, settings):
+    reschedule = reschedule_message("not-seen-yet", dropoff=NEW_DROPOFF)
+    grace = settings.BROKER_VISIBILITY_TIMEOUT + settings.WORKFLOW_RETRY_MAX_DELAY
+    repository.update("not-seen-yet", rescheduleFirstAt=time.time() - grace - 1)
+
+    assert retried(reschedule).counts
+
+
+def test_a_reschedule_that_waited_for_its_create_applies_once_the_create_ran(fake):
+    message = DeliveryMessageFactory()
+    reschedule = reschedule_message(message["deliveryId"], dropoff=NEW_DROPOFF)
+    retried(reschedule)
+
+    services.handle(message)
+    outcome = services.handle(reschedule)
+
+    assert outcome == services.Outcome(Status.COMPLETED, "rescheduled")
+    assert fake.deliveries[message["deliveryId"]]["dropoff"] == NEW_DROPOFF
+    assert state(message["deliveryId"])["rescheduleOutcome"] == "done"
+    assert state(message["deliveryId"])["rescheduleFirstAt"] == ""  # its deadline ended with it
 
 
 @pytest.mark.parametrize("ending", ["cancel", "unserviceable"])

@@ -418,7 +418,7 @@ def _reschedule(message: dict[str, Any], attempt: int, state: dict[str, str]) ->
     if status == Status.RUNNING:
         raise _retry(f"delivery {delivery_id} is not scheduled yet", attempt)
     if status != Status.COMPLETED:
-        raise _retry(f"delivery {delivery_id} is not known yet", attempt)
+        raise _not_known_yet(delivery_id, attempt)
     changes = {
         k: message[k] for k in ("pickup", "dropoff", "pickupTime", "deadline") if k in message
     }
@@ -436,6 +436,20 @@ def _reschedule(message: dict[str, Any], attempt: int, state: dict[str, str]) ->
         return Outcome(OperationOutcome.REFUSED, reason)
     _record(delivery_id, RESCHEDULE, OperationOutcome.DONE, "rescheduled")
     return Outcome(Status.COMPLETED, "rescheduled")
+
+
+def _not_known_yet(delivery_id: str, attempt: int) -> RetryLater:
+    """A reschedule that came before its delivery's create. The create may still be on its way:
+    held by a worker that died (the broker hands it out again after BROKER_VISIBILITY_TIMEOUT) or
+    waiting out a retry's countdown. Until then the reschedule waits without spending attempts;
+    after that its attempts count, so one whose create never comes is still given up."""
+    started = float(repository.set_if_absent(delivery_id, "rescheduleFirstAt", time.time()))
+    grace = settings.BROKER_VISIBILITY_TIMEOUT + settings.WORKFLOW_RETRY_MAX_DELAY
+    left = grace - (time.time() - started)
+    reason = f"delivery {delivery_id} is not known yet"
+    if left > 0:
+        return _wait(delivery_id, "rescheduleWaits", reason, left)
+    return _retry(reason, attempt)
 
 
 # --- request bodies ---
