@@ -174,10 +174,17 @@ class SharedListenerLoop(asyncio.SelectorEventLoop):
             self._publish()
 
     def close(self) -> None:
+        self._release()
+        super().close()
+
+    def _stop_serving(self, sock: socket.socket) -> None:
+        self._release()  # a worker shutting down accepts no more: the others must not wait for it
+        super()._stop_serving(sock)
+
+    def _release(self) -> None:
         if self.shares is not None and self.slot is not None:
             self.shares.release(self.slot)
             self.slot = None
-        super().close()
 
     async def create_server(self, *args: Any, **kwargs: Any) -> asyncio.Server:
         kwargs["backlog"] = self.listen_backlog

@@ -82,6 +82,21 @@ def test_a_worker_holding_more_than_another_leaves_it_the_connection_for_a_while
         idle.close()
 
 
+def test_a_worker_that_stops_serving_is_not_waited_for(listener):
+    shares = ConnectionShares()
+    leaving, staying = SharedListenerLoop(64, shares), SharedListenerLoop(64, shares)
+    try:
+        server = leaving.run_until_complete(leaving.create_server(asyncio.Protocol, sock=listener))
+        staying.slot = shares.claim()
+        staying.holding(1)
+        assert staying._holds_more_than_another()  # the leaving worker holds none
+        server.close()  # as gunicorn's worker does when it shuts down
+        assert not staying._holds_more_than_another()
+    finally:
+        leaving.close()
+        staying.close()
+
+
 def listen_backlog(port: int) -> int:
     """The listening socket's backlog as the kernel has it (`ss`: Send-Q of a LISTEN socket)."""
     line = subprocess.run(
