@@ -12,9 +12,11 @@ minutes holds no thread either. Views learn that they may do so from `ASYNC_STRE
 environ; elsewhere (Django's test client, another WSGI server) they stream synchronously.
 
 A `fast_path` may answer a request on the event loop itself, without a thread (the status reads:
-fabrikam/apps/deliveries/api/fast_status.py). It answers only what it can answer exactly as Django
+fabrikam/apps/deliveries/api/fast_status.py; a delivery request's POST:
+fabrikam/apps/ingestion/api/fast_requests.py). It answers only what it can answer exactly as Django
 would and returns None for everything else, which then goes to Django as if it had not been asked
-(with whatever it added to the environ for Django to know).
+(with whatever it added to the environ for Django to know). It is asked about requests without a
+body, and POSTs (whose body it reads from the environ's `wsgi.input` without consuming it).
 """
 
 from __future__ import annotations
@@ -52,6 +54,20 @@ class FastAnswer:
 
 
 FastPath = Callable[[dict[str, Any]], Awaitable[FastAnswer | None]]
+WITH_BODY = frozenset({"POST"})  # the methods whose requests a fast path is asked with a body
+
+
+def by_method(paths: dict[str, FastPath | None]) -> FastPath | None:
+    """One fast path that asks the one of the request's method (none: Django answers)."""
+    chosen = {method: path for method, path in paths.items() if path is not None}
+    if not chosen:
+        return None
+
+    async def fast_path(environ: dict[str, Any]) -> FastAnswer | None:
+        path = chosen.get(environ["REQUEST_METHOD"])
+        return None if path is None else await path(environ)
+
+    return fast_path
 
 
 class _Answer:
@@ -116,7 +132,7 @@ class WSGIBridge:
         if body is None:
             return  # the client went away before its request was complete
         environ = self._environ(scope, body)
-        if self.fast_path is not None and not body:
+        if self.fast_path is not None and (not body or scope["method"] in WITH_BODY):
             try:
                 fast = await self.fast_path(environ)
             except Exception:  # a bug there must not cost the request: Django answers it

@@ -27,7 +27,7 @@ from fabrikam.server.wsgi_bridge import WSGIBridge
 from fabrikam.wsgi import application as wsgi_application
 from tests.accounts.factories import ApiClientFactory
 from tests.deliveries.factories import DeliveryBodyFactory, delivery_id
-from tests.support import auth
+from tests.support import asgi, auth
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
 
@@ -76,22 +76,7 @@ class Server:
         return self.loop.run_until_complete(self._call(scope))
 
     async def _call(self, scope: dict[str, Any]) -> Answer:
-        messages: list[dict[str, Any]] = []
-        incoming = [{"type": "http.request", "body": b"", "more_body": False}]
-
-        async def receive() -> dict[str, Any]:
-            if incoming:
-                return incoming.pop()
-            await asyncio.Event().wait()
-            raise AssertionError("unreachable")
-
-        async def send(message: dict[str, Any]) -> None:
-            messages.append(message)
-
-        await self.bridge(scope, receive, send)
-        start = messages[0]
-        body = b"".join(m.get("body", b"") for m in messages[1:])
-        return Answer(start["status"], list(start["headers"]), body)
+        return Answer(*await asgi.call(self.bridge, scope))
 
     def close(self) -> None:
         if self.bridge._executor is not None:

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import pytest
+from rest_framework.test import APIClient
 
 from fabrikam.apps.ingestion.api import fast_validation
-from tests.ingestion import broker
+from tests.ingestion import bridge, broker
 
 
 @pytest.fixture
@@ -19,3 +20,14 @@ def validation_path(request, monkeypatch):
     if request.param == "serializer":
         monkeypatch.setattr(fast_validation, "validated_delivery_request", lambda data: None)
     return request.param
+
+
+@pytest.fixture(params=["fast path", "django"])
+def through_the_bridge(request, monkeypatch, transactional_db):
+    """Every DRF test client of the test sends its requests through the server's bridge, with the
+    ingestion's fast path (`fast path`) or without it (`django`); yields the server."""
+    server = bridge.Server(request.param == "fast path")
+    monkeypatch.setattr(APIClient, "request", bridge.BridgedClient.request)
+    monkeypatch.setattr(APIClient, "server", server, raising=False)
+    yield server
+    server.close()

@@ -14,7 +14,7 @@ from tests.ingestion.factories import DeliveryRequestFactory, RescheduleFactory
 from tests.ingestion.test_validation import assert_problem
 
 # Every POST here once through the fast validation path and once through the serializer alone.
-pytestmark = pytest.mark.usefixtures("validation_path")
+pytestmark = pytest.mark.usefixtures("validation_path", "through_the_bridge")
 
 URL = "/api/deliveryrequests"
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"

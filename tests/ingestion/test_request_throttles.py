@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.test import override_settings
+from redis.asyncio.connection import AbstractConnection as AsyncConnection
 from redis.connection import AbstractConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
 
@@ -17,7 +18,10 @@ from tests.ingestion import broker
 from tests.ingestion.factories import DeliveryRequestFactory
 
 # Every POST here once through the fast validation path and once through the serializer alone.
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("validation_path")]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("validation_path", "through_the_bridge"),
+]
 
 URL = "/api/deliveryrequests"
 
@@ -33,6 +37,19 @@ def packed(command: Any) -> bytes:
     return b"".join(command) if isinstance(command, list) else command
 
 
+@pytest.fixture
+def round_trips(redis_round_trips, monkeypatch) -> list[bytes]:
+    """`redis_round_trips`, the server's event loop's (redis.asyncio) included."""
+    send = AsyncConnection.send_packed_command
+
+    async def counted(self: AsyncConnection, command: Any, check_health: bool = True) -> None:
+        redis_round_trips.append(command)
+        await send(self, command, check_health)
+
+    monkeypatch.setattr(AsyncConnection, "send_packed_command", counted)
+    return redis_round_trips
+
+
 def owners(redis_store) -> list[bytes]:
     return redis_store.keys("*ingestion:owner:*")
 
@@ -44,16 +61,16 @@ def queued(settings, queue) -> int:
 def test_a_new_delivery_is_one_round_trip_to_the_store_with_its_throttles(
     contoso,
     redis_store,
-    redis_round_trips,
+    round_trips,
     queue,
 ):
     assert contoso.post(URL, DeliveryRequestFactory(), format="json").status_code == 202  # warm
-    redis_round_trips.clear()
+    round_trips.clear()
 
     response = contoso.post(URL, DeliveryRequestFactory(), format="json")
 
     assert response.status_code == 202, response.content
-    to_the_store = [sent for sent in redis_round_trips if queue.encode() not in packed(sent)]
+    to_the_store = [sent for sent in round_trips if queue.encode() not in packed(sent)]
     assert len(to_the_store) == 1  # the throttles' hits and the owner, together
     assert len(owners(redis_store)) == 2
     client_key = next(k for k in redis_store.keys("*ratelimit:client:*"))
@@ -137,7 +154,15 @@ def test_a_store_that_does_not_answer_is_a_503_and_nothing_is_queued(
             raise RedisConnectionError("Error 111 connecting to the store")
         send(self, command, check_health)
 
+    send_async = AsyncConnection.send_packed_command
+
+    async def store_down_async(self: AsyncConnection, command: Any, check_health: bool = True):
+        if queue.encode() not in packed(command):
+            raise RedisConnectionError("Error 111 connecting to the store")
+        await send_async(self, command, check_health)
+
     monkeypatch.setattr(AbstractConnection, "send_packed_command", store_down)
+    monkeypatch.setattr(AsyncConnection, "send_packed_command", store_down_async)
     response = contoso.post(URL, DeliveryRequestFactory(), format="json")
     monkeypatch.undo()
 

@@ -180,17 +180,39 @@ def _to_declare(channel: Any, targets: list[Queue]) -> list[Queue]:
     return [] if _declared_on.get(channel) == [q.name for q in targets] else targets
 
 
-def publish(message: dict[str, Any], message_id: str, headers: dict[str, str]) -> None:
-    """Put `message` on the delivery-request queue as task TASK_NAME; return once it is there."""
-    unavailable = BrokerUnavailable(
+def unavailable() -> BrokerUnavailable:
+    return BrokerUnavailable(
         "The message broker did not accept the request; nothing was queued. Retry later.",
         retry_after=settings.BROKER_RETRY_AFTER_SECONDS,
     )
+
+
+def declare_for_redis_publisher() -> dict[str, Any]:
+    """For a publisher that writes its messages to the Redis broker itself (the ingestion's fast
+    path): declare the queues as `publish` does on a pooled connection, and return that channel's
+    connection parameters (kombu's reading of the broker URL). Raises BrokerUnavailable."""
+    connection = _pool().acquire(block=True, timeout=settings.BROKER_PUBLISH_TIMEOUT)
+    try:
+        channel = connection.default_channel
+        targets = queues()
+        for queue in _to_declare(channel, targets):
+            queue(channel).declare()
+        _declared_on[channel] = [q.name for q in targets]
+        return dict(channel._connparams())
+    except _failures(connection) as exc:
+        connection.collect()
+        raise unavailable() from exc
+    finally:
+        connection.release()
+
+
+def publish(message: dict[str, Any], message_id: str, headers: dict[str, str]) -> None:
+    """Put `message` on the delivery-request queue as task TASK_NAME; return once it is there."""
     try:
         connection = _pool().acquire(block=True, timeout=settings.BROKER_PUBLISH_TIMEOUT)
     except LimitExceeded as exc:
         logger.warning("publishing %s: no free broker connection: %s", message_id, exc)
-        raise unavailable from exc
+        raise unavailable() from exc
     failures = _failures(connection)
     published = False
     try:
@@ -233,7 +255,7 @@ def publish(message: dict[str, Any], message_id: str, headers: dict[str, str]) -
         published = True
     except failures as exc:
         logger.warning("publishing %s failed: %s: %s", message_id, type(exc).__name__, exc)
-        raise unavailable from exc
+        raise unavailable() from exc
     finally:
         if not published:
             connection.collect()  # reconnect next time; no close handshake with a broken broker

@@ -38,6 +38,17 @@ def _redis() -> Any:
     return get_redis_connection("default")
 
 
+def async_pool() -> Any:
+    """A redis.asyncio connection pool to this store, for the server's event loop (the fast path
+    of a delivery request's POST)."""
+    from redis import asyncio as redis_asyncio
+
+    return redis_asyncio.ConnectionPool.from_url(
+        settings.REDIS_URL,
+        socket_connect_timeout=settings.CACHES["default"]["OPTIONS"]["SOCKET_CONNECT_TIMEOUT"],
+    )
+
+
 def _owner_key(delivery_id: str) -> str:
     return f"{settings.REDIS_KEY_PREFIX}:ingestion:owner:{delivery_id}"
 
@@ -59,6 +70,11 @@ def record_owner(delivery_id: str, owner_id: str, on: Any = None) -> None:
     """Record a delivery id's owner, at once or as a command of the pipeline `on`."""
     client = _redis() if on is None else on
     client.set(_owner_key(delivery_id), owner_id, ex=settings.DELIVERY_TOMBSTONE_TTL_SECONDS)
+
+
+def forget_owner(delivery_id: str, on: Any = None) -> None:
+    """Delete a delivery id's owner (an id never issued after all), at once or on `on`."""
+    (_redis() if on is None else on).delete(_owner_key(delivery_id))
 
 
 def owner_of(delivery_id: str) -> str | None:
@@ -91,7 +107,7 @@ def new_delivery(
         raise
     except BaseException:
         with contextlib.suppress(RedisError):  # or it expires with the TTL
-            _redis().delete(_owner_key(delivery_id))
+            forget_owner(delivery_id)
         raise
     return message_id(delivery_id, operation, FIRST)
 

@@ -22,22 +22,15 @@ does not count them again.
 
 from __future__ import annotations
 
-import asyncio
 import time
-import weakref
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.core.handlers.wsgi import WSGIRequest
 from django.http import HttpResponse
-from django.middleware.clickjacking import XFrameOptionsMiddleware
-from django.middleware.common import CommonMiddleware
-from django.middleware.security import SecurityMiddleware
-from django.urls import Resolver404, ResolverMatch, URLResolver, get_resolver
-from redis.exceptions import RedisError, ResponseError
+from django.urls import get_resolver
+from redis.exceptions import RedisError
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 
@@ -45,34 +38,15 @@ from fabrikam.apps.accounts import rate_limits, throttles
 from fabrikam.apps.accounts.authentication import BearerTokenAuthentication, known_principal
 from fabrikam.apps.accounts.permissions import HasRequiredScope
 from fabrikam.apps.accounts.principal import Principal
-from fabrikam.apps.common.middleware import add_content_security_policy, log_request
+from fabrikam.apps.common.fast_answers import JSON, PLAIN_ACCEPT, DjangoEdges, known_middleware
+from fabrikam.apps.common.fast_answers import resolve as _resolve
+from fabrikam.apps.common.middleware import log_request
 from fabrikam.apps.deliveries import repository, selectors
 from fabrikam.apps.deliveries.api import views
 from fabrikam.observability import telemetry
+from fabrikam.server.redis_batches import Connections, PerLoop
 from fabrikam.server.wsgi_bridge import FastAnswer
 
-JSON = "application/json"
-# The Accept values DRF answers with JSONRenderer's plain output ("application/json; indent=4"
-# would be indented, "text/html" refused): no header, anything, or JSON.
-PLAIN_ACCEPT = frozenset({"", "*/*", JSON})
-# The middleware whose effect on these reads the fast path reproduces (settings/base.py): with any
-# other stack (a middleware added, OpenTelemetry's inserted) it answers nothing, and the tests that
-# expect it to answer fail until this is looked at again.
-MIDDLEWARE = (
-    "fabrikam.apps.common.middleware.ProbeMiddleware",  # not a probe's path
-    "fabrikam.apps.common.middleware.RequestLogMiddleware",  # log_request
-    "django.middleware.security.SecurityMiddleware",  # called
-    "fabrikam.apps.common.middleware.ContentSecurityPolicyMiddleware",  # called
-    "whitenoise.middleware.WhiteNoiseMiddleware",  # not a static file's path
-    "fabrikam.web.problems.ApiNotFoundMiddleware",  # a 200
-    "fabrikam.web.case_insensitive_paths.CaseInsensitivePathMiddleware",  # resolved as sent
-    "django.contrib.sessions.middleware.SessionMiddleware",  # no cookie, session untouched
-    "django.middleware.common.CommonMiddleware",  # called
-    "django.middleware.csrf.CsrfViewMiddleware",  # a GET to a csrf-exempt API view, no cookie
-    "django.contrib.auth.middleware.AuthenticationMiddleware",  # lazy, unused
-    "django.contrib.messages.middleware.MessageMiddleware",  # no messages
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",  # called
-)
 VIEWS = {
     "delivery-status": views.DeliveryStatusView,
     "delivery-public-status": views.PublicDeliveryStatusView,
@@ -100,34 +74,18 @@ def _route(view: type[views.DeliveryStatusView]) -> _Route | None:
     return _Route(view, public, scopes, ", ".join(instance.allowed_methods))
 
 
-def _unused(request: Any) -> Any:
-    raise AssertionError("only the middleware's process_request/process_response are called")
-
-
-@lru_cache(maxsize=1024)
-def _resolve(resolver: URLResolver, path: str) -> ResolverMatch | None:
-    """Django's own resolution of `path` (a tracking page polls the same one again and again);
-    per resolver, so a test's other URLconf resolves afresh."""
-    try:
-        return resolver.resolve(path)
-    except Resolver404:
-        return None
-
-
 class StatusFastPath:
     def __init__(self) -> None:
-        known = tuple(settings.MIDDLEWARE) == MIDDLEWARE
+        known = known_middleware()
         self.routes = {name: _route(view) for name, view in VIEWS.items()} if known else {}
-        self.security = SecurityMiddleware(_unused)
-        self.common = CommonMiddleware(_unused)
-        self.frames = XFrameOptionsMiddleware(_unused)
+        self.django = DjangoEdges()
         self.renderer = JSONRenderer()
         # REDIS_TIMEOUT for the whole round trip (redis-py's per-read timeout costs a task each)
         self.timeout = settings.CACHES["default"]["OPTIONS"]["SOCKET_TIMEOUT"]
         self.answered = 0  # requests answered here (the tests check that they were)
         self._made_headers: dict[tuple[Any, ...], Any] = {}
-        self._connections: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Connections] = (
-            weakref.WeakKeyDictionary()
+        self._connections = PerLoop(
+            lambda: Connections(self.timeout, repository.async_client().connection_pool)
         )
 
     async def __call__(self, environ: dict[str, Any]) -> FastAnswer | None:
@@ -165,10 +123,7 @@ class StatusFastPath:
             if principal is None or not principal.scopes & route.scopes:
                 return None
         request = WSGIRequest(environ)
-        try:  # the SSL redirect, the host and user agent checks: Django's answer
-            if self.security.process_request(request) or self.common.process_request(request):
-                return None
-        except (SuspiciousOperation, PermissionDenied):
+        if self.django.refuses(request):  # the SSL redirect, the host and user agent checks
             return None
         request.user = principal  # what the throttles read, as on DRF's request
         found = await self._read(request, route, principal, match.kwargs["delivery_id"])
@@ -197,14 +152,7 @@ class StatusFastPath:
         if made is None:
             response = HttpResponse(b"", content_type=JSON)
             response["Allow"] = route.allow
-            # Django's middleware, in the order it handles a response.
-            self.frames.process_response(request, response)
-            self.common.process_response(request, response)
-            add_content_security_policy(response)
-            self.security.process_response(request, response)
-            headers = [
-                (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.items()
-            ]
+            headers = self.django.headers(request, response)
             at = [name for name, _ in headers].index(b"content-length")
             made = self._made_headers[key] = (headers[:at], headers[at + 1 :])
         return made
@@ -239,102 +187,4 @@ class StatusFastPath:
 
     def _send(self) -> rate_limits.Send:
         """This event loop's connections (a test runs several loops; gunicorn's worker one)."""
-        loop = asyncio.get_running_loop()
-        connections = self._connections.get(loop)
-        if connections is None:
-            connections = self._connections[loop] = _Connections(self.timeout)
-        return connections.send
-
-
-def _packed(commands: list[tuple[Any, ...]]) -> list[bytes] | None:
-    """The commands in RESP, as redis-py's `pack_commands` writes them for str, bytes and int
-    arguments, in less than half its CPU (no encoder call and buffer juggling per argument); None
-    when one has another kind of argument or a first argument redis-py would split (it packs
-    those)."""
-    out = []
-    for command in commands:
-        if " " in command[0]:
-            return None
-        out.append(b"*%d\r\n" % len(command))
-        for arg in command:
-            if isinstance(arg, str):
-                arg = arg.encode()
-            elif type(arg) is int:
-                arg = b"%d" % arg
-            elif not isinstance(arg, bytes):
-                return None
-            out.append(b"$%d\r\n%b\r\n" % (len(arg), arg))
-    return [b"".join(out)]
-
-
-class _Connections:
-    """redis.asyncio connections of one event loop. The commands of the reads that start in the
-    same turn of the loop go to Redis together, in one write on one connection, and their replies
-    are read back in order (redis-py's client and pipeline machinery would cost more CPU than the
-    read itself: ≈ 300 against ≈ 110 µs a round trip, round six)."""
-
-    MAX_IDLE = 16
-    # Turns of the loop a batch waits for the reads still on their way (requests that arrived in
-    # the same wake-up, their tasks not run yet) while the loop has other work ready.
-    GATHER_TURNS = 2
-
-    def __init__(self, timeout: float) -> None:
-        self.timeout = timeout  # REDIS_TIMEOUT, for a whole exchange
-        self.pool = repository.async_client().connection_pool
-        self.idle: list[Any] = []
-        self.waiting: list[tuple[list[tuple[Any, ...]], asyncio.Future[list[Any]]]] = []
-        self.tasks: set[asyncio.Task[None]] = set()
-        self.turns = 0
-
-    async def send(self, commands: list[tuple[Any, ...]]) -> list[Any]:
-        loop = asyncio.get_running_loop()
-        answered: asyncio.Future[list[Any]] = loop.create_future()
-        if not self.waiting:
-            loop.call_soon(self._flush)
-        self.waiting.append((commands, answered))
-        return await answered
-
-    def _flush(self) -> None:
-        loop = asyncio.get_running_loop()
-        if self.turns < self.GATHER_TURNS and getattr(loop, "_ready", None):
-            self.turns += 1  # one send() wakes Redis for all of them: ≈ 1/4 of a read's CPU
-            loop.call_soon(self._flush)
-            return
-        self.turns = 0
-        batch, self.waiting = self.waiting, []
-        task = asyncio.get_running_loop().create_task(self._exchange(batch))
-        self.tasks.add(task)  # held until done (the loop keeps only a weak reference)
-        task.add_done_callback(self.tasks.discard)
-
-    async def _exchange(
-        self, batch: list[tuple[list[tuple[Any, ...]], asyncio.Future[list[Any]]]]
-    ) -> None:
-        connection = self.idle.pop() if self.idle else self.pool.make_connection()
-        try:
-            async with asyncio.timeout(self.timeout):
-                await connection.connect()  # at once when connected already
-                flat = [c for commands, _ in batch for c in commands]
-                packed = _packed(flat) or connection.pack_commands(flat)
-                await connection.send_packed_command(packed, check_health=False)
-                for commands, answered in batch:
-                    replies = []
-                    for _ in commands:
-                        try:
-                            replies.append(await connection.read_response())
-                        except ResponseError as error:  # that command's own error
-                            replies.append(error)
-                    if not answered.done():  # its request may have timed out
-                        answered.set_result(replies)
-        except BaseException as error:  # a broken or timed-out exchange: not reused
-            await connection.disconnect(nowait=True)
-            failed = error if isinstance(error, Exception) else RedisError("cancelled")
-            for _, answered in batch:
-                if not answered.done():
-                    answered.set_exception(failed)
-            if not isinstance(error, Exception):
-                raise
-            return
-        if len(self.idle) < self.MAX_IDLE:
-            self.idle.append(connection)
-        else:
-            await connection.disconnect()
+        return self._connections.send()
