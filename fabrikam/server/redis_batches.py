@@ -41,6 +41,9 @@ class Connections:
     read itself: ≈ 300 against ≈ 110 µs a round trip, round six)."""
 
     MAX_IDLE = 16
+    # Turns of the loop a batch waits for the requests still on their way (arrived in the same
+    # wake-up, their tasks not run yet) while the loop has other work ready.
+    GATHER_TURNS = 2
 
     def __init__(self, timeout: float, pool: Any) -> None:
         self.timeout = timeout  # REDIS_TIMEOUT, for a whole exchange
@@ -48,6 +51,7 @@ class Connections:
         self.idle: list[Any] = []
         self.waiting: list[tuple[list[tuple[Any, ...]], asyncio.Future[list[Any]]]] = []
         self.tasks: set[asyncio.Task[None]] = set()
+        self.turns = 0
 
     async def send(self, commands: list[tuple[Any, ...]]) -> list[Any]:
         loop = asyncio.get_running_loop()
@@ -58,6 +62,12 @@ class Connections:
         return await answered
 
     def _flush(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self.turns < self.GATHER_TURNS and getattr(loop, "_ready", None):
+            self.turns += 1  # one send() wakes Redis for all of them: ≈ 1/4 of a read's CPU
+            loop.call_soon(self._flush)
+            return
+        self.turns = 0
         batch, self.waiting = self.waiting, []
         task = asyncio.get_running_loop().create_task(self._exchange(batch))
         self.tasks.add(task)  # held until done (the loop keeps only a weak reference)
@@ -70,8 +80,10 @@ class Connections:
         try:
             async with asyncio.timeout(self.timeout):
                 await connection.connect()  # at once when connected already
-                packed = connection.pack_commands([c for commands, _ in batch for c in commands])
-                await connection.send_packed_command(packed, check_health=False)
+                flat = [c for commands, _ in batch for c in commands]
+                await connection.send_packed_command(
+                    packed(flat) or connection.pack_commands(flat), check_health=False
+                )
                 for commands, answered in batch:
                     replies = []
                     for _ in commands:
@@ -94,3 +106,24 @@ class Connections:
             self.idle.append(connection)
         else:
             await connection.disconnect()
+
+
+def packed(commands: list[tuple[Any, ...]]) -> list[bytes] | None:
+    """The commands in RESP, as redis-py's `pack_commands` writes them for str, bytes and int
+    arguments, in less than half its CPU (no encoder call and buffer juggling per argument); None
+    when one has another kind of argument or a first argument redis-py would split (it packs
+    those)."""
+    out = []
+    for command in commands:
+        if " " in command[0]:
+            return None
+        out.append(b"*%d\r\n" % len(command))
+        for arg in command:
+            if isinstance(arg, str):
+                arg = arg.encode()
+            elif type(arg) is int:
+                arg = b"%d" % arg
+            elif not isinstance(arg, bytes):
+                return None
+            out.append(b"$%d\r\n%b\r\n" % (len(arg), arg))
+    return [b"".join(out)]

@@ -70,8 +70,9 @@ class Server:
         headers: list[tuple[str, str]] | None = None,
         method: str = "GET",
         query: str = "",
+        scheme: str = "http",
     ) -> Answer:
-        scope = _scope(path, token, headers, method, query)
+        scope = _scope(path, token, headers, method, query, scheme)
         return self.loop.run_until_complete(self._call(scope))
 
     async def _call(self, scope: dict[str, Any]) -> Answer:
@@ -88,6 +89,7 @@ def _scope(
     headers: list[tuple[str, str]] | None = None,
     method: str = "GET",
     query: str = "",
+    scheme: str = "http",
 ) -> dict[str, Any]:
     """An ASGI request as gunicorn's worker makes it."""
     sent = list(headers or [])
@@ -99,7 +101,7 @@ def _scope(
         "type": "http",
         "http_version": "1.1",
         "method": method,
-        "scheme": "http",
+        "scheme": scheme,
         "path": path,
         "raw_path": path.encode(),
         "query_string": query.encode(),
@@ -274,6 +276,7 @@ requests = st.fixed_dictionaries(
         "forwarded_for": st.sampled_from([None, "203.0.113.9", "203.0.113.9, 10.0.0.1"]),
         "host": st.sampled_from(["testserver", "testserver", "evil.example"]),
         "mixed_case": st.booleans(),
+        "scheme": st.sampled_from(["http", "https"]),  # the headers are made per kind (HSTS)
     }
 )
 
@@ -324,7 +327,13 @@ def test_the_fast_path_answers_as_django_does(servers, parity_data, request):
     token = parity_data["tokens"][request["token"]] if request["token"] else None
 
     fast, django = ask_both(
-        servers, path, token, headers=headers, method=request["method"], query=request["query"]
+        servers,
+        path,
+        token,
+        headers=headers,
+        method=request["method"],
+        query=request["query"],
+        scheme=request["scheme"],
     )
 
     assert fast == django

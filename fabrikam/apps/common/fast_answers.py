@@ -86,15 +86,19 @@ class DjangoEdges:
         self, request: WSGIRequest, response: HttpResponse, route: str, started: float
     ) -> FastAnswer:
         """`response` as Django's middleware hands it to the server, logged and counted."""
-        # Django's middleware, in the order it handles a response.
-        self.frames.process_response(request, response)
-        self.common.process_response(request, response)
-        add_content_security_policy(response)
-        self.security.process_response(request, response)
+        headers = self.headers(request, response)
         log_request(request, route, response.status_code, time.perf_counter() - started)
         if response.status_code >= 400:  # Django's handler logs every error response, then
             log_response(
                 "%s: %s", response.reason_phrase, request.path, response=response, request=request
             )
-        headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.items()]
         return FastAnswer(response.status_code, headers, response.content)
+
+    def headers(self, request: WSGIRequest, response: HttpResponse) -> list[tuple[bytes, bytes]]:
+        """`response`'s headers once Django's middleware handled it, as the server sends them."""
+        # Django's middleware, in the order it handles a response.
+        self.frames.process_response(request, response)
+        self.common.process_response(request, response)
+        add_content_security_policy(response)
+        self.security.process_response(request, response)
+        return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.items()]
