@@ -839,6 +839,57 @@ def test_a_worker_whose_lock_lapsed_cannot_write_over_the_worker_that_took_over(
     assert fake.deliveries[message["deliveryId"]]["events"] == ["Created"]
 
 
+def test_a_worker_stalled_past_its_lock_does_not_put_back_a_route_rescheduled_since(
+    fake, monkeypatch, settings
+):
+    # A worker stalls (a frozen process: its lock is not renewed either) before the delivery PUT;
+    # another worker takes over and completes the delivery, and the client reschedules it. The
+    # stale worker resumes: its PUT would put back the old route, so it checks its lock first.
+    message = DeliveryMessageFactory()
+    delivery_id = message["deliveryId"]
+    lock_key = repository._key("lock", delivery_id)
+    put_package = fake.put_package
+    now = [1000.0]
+    monkeypatch.setattr(repository, "_clock", lambda: now[0])
+
+    def stalled_put_package(package_id: str, body: dict) -> None:
+        put_package(package_id, body)
+        now[0] += settings.WORKFLOW_LOCK_SECONDS  # the stall: past the lock's time to live
+        repository._redis().delete(lock_key)  # which lapsed meanwhile
+        monkeypatch.setattr(fake, "put_package", put_package)
+        assert services.handle(message, 0).status == Status.COMPLETED  # another worker
+        services.handle(reschedule_message(delivery_id, dropoff=NEW_DROPOFF))
+
+    monkeypatch.setattr(fake, "put_package", stalled_put_package)
+
+    stale = retried(message)
+
+    assert "lost the lock" in stale.reason
+    assert not stale.counts
+    assert fake.calls["put_delivery"] == 1  # the new owner's; the stale worker sent none
+    assert fake.deliveries[delivery_id]["dropoff"] == NEW_DROPOFF
+    assert state(delivery_id)["rescheduleOutcome"] == "done"
+
+
+def test_a_lock_held_longer_than_half_its_time_is_checked_and_extended_before_the_put(
+    fake, monkeypatch, settings
+):
+    # A slow step, not a lapse: the check finds the lock still this worker's and the saga goes on.
+    message = DeliveryMessageFactory()
+    put_package = fake.put_package
+    now = [1000.0]
+    monkeypatch.setattr(repository, "_clock", lambda: now[0])
+
+    def slow_put_package(package_id: str, body: dict) -> None:
+        put_package(package_id, body)
+        now[0] += settings.WORKFLOW_LOCK_SECONDS * 0.6
+
+    monkeypatch.setattr(fake, "put_package", slow_put_package)
+
+    assert services.handle(message).status == Status.COMPLETED
+    assert fake.calls["put_delivery"] == 1
+
+
 def test_one_renewer_keeps_every_lock_held_in_the_process_alive(redis_store):
     # Two deliveries' locks held at once, in two threads, for three times their time to live:
     # the process's one renewal thread extends both, and the one released stays released.

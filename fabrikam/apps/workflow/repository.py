@@ -119,8 +119,12 @@ class Begin:
 class _Lock:
     delivery_id: str
     token: str
+    seconds: float  # its time to live
+    confirmed_at: float  # monotonic time it was last known to be this holder's (taken, checked)
     released: bool = False
 
+
+_clock = time.monotonic  # how long a lock has been held (a process stalled counts too)
 
 # The lock this thread holds, if any: its writes to that saga are fenced.
 _held: contextvars.ContextVar[_Lock | None] = contextvars.ContextVar("workflow_lock", default=None)
@@ -202,6 +206,23 @@ def increment(delivery_id: str, field: str) -> int:
     return int(_write(delivery_id, "hincrby", field))
 
 
+def still_held(delivery_id: str) -> None:
+    """Before a step a stale worker must not repeat over the one that took over (the delivery PUT,
+    which would put back a route rescheduled since): raise LockLost if this worker's lock on the
+    saga may have lapsed. A lock taken or checked less than half its time to live ago cannot have
+    (the usual case: no round trip); an older one is checked, and extended, in Redis."""
+    held = _held.get()
+    if held is None or held.delivery_id != delivery_id:
+        return
+    now = _clock()
+    if now - held.confirmed_at < held.seconds / 2:
+        return
+    key = _key("lock", delivery_id)
+    if not _RENEW_LOCK((key,), (held.token, int(held.seconds * 1000)), client=_redis()):
+        raise LockLost(delivery_id)
+    held.confirmed_at = now
+
+
 class _Renewer:
     """One thread per process extends every lock the process holds, each every third of its time
     to live while its holder works, and forgets a lock that is no longer its holder's (its next
@@ -281,7 +302,7 @@ def locked(
     if begin is not None:
         begin.stored = began[0].decode() if began else None
     _renewer.hold(key, token, seconds)
-    lock = _Lock(delivery_id, token)
+    lock = _Lock(delivery_id, token, seconds, _clock())
     held = _held.set(lock)
     try:
         yield _decoded(found)

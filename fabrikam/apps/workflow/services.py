@@ -227,6 +227,7 @@ def _schedule(
         if not state.get("deliveryDone"):
             body = _delivery_body(message, drone_id)
             body.update({k: state[k] for k in ("pickupETA", "deliveryETA") if state.get(k)})
+            repository.still_held(delivery_id)  # the steps' marks are not written yet
             try:
                 clients.put_delivery(delivery_id, body)
             except PermanentError as error:
