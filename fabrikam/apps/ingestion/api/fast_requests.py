@@ -31,6 +31,7 @@ broker whose queues could not be declared.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from typing import Any
@@ -199,11 +200,10 @@ class RequestsFastPath:
         plans = throttles.plan(request, rules)
         names = throttles.planned_names(plans)
         send = self._store.send()
-        try:
-            async with asyncio.timeout(self.timeout):
-                counts, _ = await rate_limits.hit_each_and_read_async(
-                    send, names, lambda on: repository.record_owner(delivery_id, owner_id, on=on)
-                )
+        try:  # within REDIS_TIMEOUT: the exchange that answers it fails it after that
+            counts, _ = await rate_limits.hit_each_and_read_async(
+                send, names, lambda on: repository.record_owner(delivery_id, owner_id, on=on)
+            )
         except (TimeoutError, RedisError, OSError):
             return False
         if not throttles.refusals(plans, list(counts)):
@@ -211,13 +211,11 @@ class RequestsFastPath:
         request.META[rate_limits.COUNTED] = dict(
             zip((name for name, _ in names), counts, strict=True)
         )
-        try:  # the id was never issued (or the owner expires with its TTL)
-            async with asyncio.timeout(self.timeout):
-                await rate_limits.hit_each_and_read_async(
-                    send, [], lambda on: repository.forget_owner(delivery_id, on=on)
-                )
-        except (TimeoutError, RedisError, OSError):
-            pass
+        # the id was never issued (or the owner expires with its TTL)
+        with contextlib.suppress(TimeoutError, RedisError, OSError):
+            await rate_limits.hit_each_and_read_async(
+                send, [], lambda on: repository.forget_owner(delivery_id, on=on)
+            )
         return False
 
     async def _broker_send(self) -> Any:
