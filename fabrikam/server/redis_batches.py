@@ -69,7 +69,7 @@ class Connections:
             return
         self.turns = 0
         batch, self.waiting = self.waiting, []
-        task = asyncio.get_running_loop().create_task(self._exchange(batch))
+        task = loop.create_task(self._exchange(batch))
         self.tasks.add(task)  # held until done (the loop keeps only a weak reference)
         task.add_done_callback(self.tasks.discard)
 
