@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -8,8 +9,29 @@ from django_redis import get_redis_connection
 from redis.connection import AbstractConnection
 from rest_framework.test import APIClient
 
+from fabrikam.interservice import http
 from tests.ingestion import broker
 from tests.support import auth
+
+
+@pytest.fixture(scope="session")
+def live_server(live_server: Any) -> Iterator[Any]:
+    """pytest-django's live server, with what the saga's clients keep open to it closed at the end
+    and the threads serving those connections awaited: each holds a database session, which the
+    test database's teardown (PostgreSQL) would otherwise find still in use."""
+    server = live_server.thread.httpd
+    serving: list[threading.Thread] = []
+    serve = server.process_request_thread
+
+    def tracked(request: Any, client_address: Any) -> None:
+        serving.append(threading.current_thread())
+        serve(request, client_address)
+
+    server.process_request_thread = tracked  # each connection's thread runs it (ThreadingMixIn)
+    yield live_server
+    http.close_all()
+    for thread in serving:
+        thread.join(timeout=10)  # its connection closed, it closes its database session and ends
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ so no task sleeps through a Service Bus message lock (see the workflow's README 
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -115,6 +116,17 @@ class ResiliencePolicy:
     bulkhead_wait: float = 1.0
 
 
+# Every client's session, whose connections stay open between calls (`close_all`).
+_sessions: weakref.WeakSet[requests.Session] = weakref.WeakSet()
+
+
+def close_all() -> None:
+    """Close the connections this process's clients keep alive to the services (the next call
+    opens new ones): for a process done calling, or a test whose server is going away."""
+    for session in list(_sessions):
+        session.close()
+
+
 @dataclass
 class ServiceClient:
     name: str
@@ -130,6 +142,7 @@ class ServiceClient:
         if self.timeout is not None:
             self.policy = replace(self.policy, timeout=self.timeout)
         self.session = requests.Session()
+        _sessions.add(self.session)
         self.breaker = CircuitBreaker(
             self.name, self.policy.breaker_failures, self.policy.breaker_seconds
         )

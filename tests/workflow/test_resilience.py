@@ -9,6 +9,7 @@ from fabrikam.interservice.http import (
     ResiliencePolicy,
     ServiceClient,
     TransientError,
+    close_all,
 )
 from fabrikam.interservice.resilience import (
     BreakerState,
@@ -160,3 +161,25 @@ def test_an_open_circuit_refuses_calls_without_reaching_the_service(upstream):
         service.get("/y")
     assert raised.value.shed
     assert len(upstream.calls("GET", "/y")) == 2
+
+
+class KeepAliveHandler(QuietHandler):
+    protocol_version = "HTTP/1.1"  # connections stay open between requests
+    ports: list[int] = []
+
+    def do_GET(self) -> None:
+        self.ports.append(self.client_address[1])
+        self.send_json(200, {"ok": True})
+
+
+def test_a_client_keeps_its_connection_until_close_all_closes_it():
+    KeepAliveHandler.ports = []
+    with serving(KeepAliveHandler) as url:
+        kept = ServiceClient("package", url, ResiliencePolicy(attempts=1))
+        kept.get("/a")
+        kept.get("/b")
+        close_all()
+        kept.get("/c")
+    first, second, third = KeepAliveHandler.ports
+    assert first == second  # one connection, kept alive
+    assert third != first  # closed by close_all; the next call opened a new one
