@@ -23,8 +23,6 @@ from hypothesis import strategies as st
 
 from fabrikam.apps.accounts import scopes
 from fabrikam.apps.deliveries.api.fast_status import StatusFastPath
-from fabrikam.server.wsgi_bridge import WSGIBridge
-from fabrikam.wsgi import application as wsgi_application
 from tests.accounts.factories import ApiClientFactory
 from tests.deliveries.factories import DeliveryBodyFactory, delivery_id
 from tests.support import asgi, auth
@@ -46,18 +44,12 @@ class Answer:
         return json.loads(self.body)
 
 
-class Server:
+class Server(asgi.Bridge):
     """The bridge as gunicorn's worker calls it, on one event loop."""
 
     def __init__(self, fast: bool, loop: asyncio.AbstractEventLoop) -> None:
         self.fast_path = StatusFastPath() if fast else None
-        self.bridge = WSGIBridge(
-            wsgi_application,
-            threads=2,
-            max_body=settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
-            fast_path=self.fast_path,
-        )
-        self.loop = loop
+        super().__init__(loop, self.fast_path)
 
     @property
     def answered_fast(self) -> int:
@@ -76,11 +68,7 @@ class Server:
         return self.loop.run_until_complete(self._call(scope))
 
     async def _call(self, scope: dict[str, Any]) -> Answer:
-        return Answer(*await asgi.call(self.bridge, scope))
-
-    def close(self) -> None:
-        if self.bridge._executor is not None:
-            self.bridge._executor.shutdown(wait=True)
+        return Answer(*await self.send(scope))
 
 
 def _scope(
@@ -97,19 +85,7 @@ def _scope(
         sent.insert(0, ("host", "testserver"))
     if token is not None:
         sent.append(("authorization", f"Bearer {token}"))
-    return {
-        "type": "http",
-        "http_version": "1.1",
-        "method": method,
-        "scheme": scheme,
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": query.encode(),
-        "root_path": "",
-        "headers": [(k.encode(), v.encode()) for k, v in sent],
-        "server": ("testserver", 80),
-        "client": ("127.0.0.1", 50000),
-    }
+    return asgi.scope(method, path, sent, query, scheme)
 
 
 @pytest.fixture

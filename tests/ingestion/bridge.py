@@ -13,29 +13,21 @@ import contextlib
 import json
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpResponse
 from rest_framework.test import APIClient
 
 from fabrikam.apps.accounts.authentication import BearerTokenAuthentication
 from fabrikam.apps.ingestion.api.fast_requests import RequestsFastPath
-from fabrikam.server.wsgi_bridge import WSGIBridge, by_method
-from fabrikam.wsgi import application as wsgi_application
+from fabrikam.server.wsgi_bridge import by_method
 from tests.support import asgi
 
 
-class Server:
+class Server(asgi.Bridge):
     """The bridge on one event loop, with the fast path (`fast`) or without."""
 
     def __init__(self, fast: bool) -> None:
-        self.loop = asyncio.new_event_loop()
         self.fast_path = RequestsFastPath() if fast else None
-        self.bridge = WSGIBridge(
-            wsgi_application,
-            threads=2,
-            max_body=settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
-            fast_path=by_method({"POST": self.fast_path}),
-        )
+        super().__init__(asyncio.new_event_loop(), by_method({"POST": self.fast_path}))
 
     @property
     def answered_fast(self) -> int:
@@ -45,14 +37,11 @@ class Server:
         """A WSGI environ (as Django's test client builds it) sent through the bridge."""
         if self.fast_path is not None:
             _cache_token(environ.get("HTTP_AUTHORIZATION", ""))
-        return self.loop.run_until_complete(self.send(scope_of(environ), _body(environ)))
-
-    async def send(self, scope: dict[str, Any], body: bytes) -> HttpResponse:
-        return response_of(*await asgi.call(self.bridge, scope, body))
+        answer = self.send(scope_of(environ), _body(environ))
+        return response_of(*self.loop.run_until_complete(answer))
 
     def close(self) -> None:
-        if self.bridge._executor is not None:
-            self.bridge._executor.shutdown(wait=True)
+        super().close()
         self.loop.close()
 
 
@@ -82,20 +71,13 @@ def scope_of(environ: dict[str, Any]) -> dict[str, Any]:
         if key.startswith("HTTP_") and key != "HTTP_HOST" and value != "":  # the test
             # client's empty Cookie, which no HTTP client sends
             headers.append((key[5:].lower().replace("_", "-"), value))
-    path = environ["PATH_INFO"]
-    return {
-        "type": "http",
-        "http_version": "1.1",
-        "method": environ["REQUEST_METHOD"],
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": environ.get("QUERY_STRING", "").encode(),
-        "root_path": "",
-        "headers": [(k.encode("latin-1"), str(v).encode("latin-1")) for k, v in headers],
-        "server": ("testserver", 80),
-        "client": (environ.get("REMOTE_ADDR", "127.0.0.1"), 50000),
-    }
+    return asgi.scope(
+        environ["REQUEST_METHOD"],
+        environ["PATH_INFO"],
+        headers,
+        environ.get("QUERY_STRING", ""),
+        client=environ.get("REMOTE_ADDR", "127.0.0.1"),
+    )
 
 
 def response_of(status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> HttpResponse:
