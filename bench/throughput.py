@@ -112,6 +112,11 @@ def worker_cpu_seconds(process: subprocess.Popen | None) -> dict[int, float]:
 ONE_CORE_SHARE = 0.8
 
 
+def ran_on_one_core(phase: dict[str, Any]) -> bool:
+    """Whether a saturated phase's busiest gunicorn worker did more than ONE_CORE_SHARE of it."""
+    return phase["busiest_worker_share"] > ONE_CORE_SHARE
+
+
 class System:
     """The processes under test, started like `manage.py dev` does, and the bare baseline."""
 
@@ -285,7 +290,7 @@ class Phase:
 
     @property
     def on_one_core(self) -> bool:
-        return self.results["phases"][self.name]["busiest_worker_share"] > ONE_CORE_SHARE
+        return ran_on_one_core(self.results["phases"][self.name])
 
 
 def saturated(
@@ -636,7 +641,7 @@ def ratios(results: dict[str, Any]) -> dict[str, float]:
 def _busy(results: dict[str, Any], phase: str) -> str:
     """The cores a saturated phase kept busy, flagged when one worker did nearly all of it."""
     found = results["phases"][phase]
-    flag = " ONE CORE" if found["busiest_worker_share"] > ONE_CORE_SHARE else ""
+    flag = " ONE CORE" if ran_on_one_core(found) else ""
     return f", {found['cores_busy']:.2f} cores{flag}"
 
 
