@@ -26,6 +26,11 @@ def listener() -> Iterator[socket.socket]:
     sock.close()
 
 
+async def accepted() -> None:
+    """The loop's accepts under way (each makes its connection's transport), done."""
+    await asyncio.gather(*(t for t in asyncio.all_tasks() if t is not asyncio.current_task()))
+
+
 def waiting(listener: socket.socket) -> int:
     """Accept, and count, the connections still waiting on the socket."""
     count = 0
@@ -52,7 +57,7 @@ def test_a_wake_up_takes_one_waiting_connection_and_leaves_the_rest(
         # What the loop runs when the listening socket is readable (gunicorn's other workers are
         # woken by the same readiness and accept what this one leaves).
         loop._accept_connection(asyncio.Protocol, listener)
-        loop.run_until_complete(asyncio.sleep(0.01))  # the accepted connection's transport is made
+        loop.run_until_complete(accepted())  # the accepted connections' transports
         assert waiting(listener) == left_for_the_others
     finally:
         for client in clients:
@@ -74,7 +79,7 @@ def test_a_worker_holding_more_than_another_leaves_it_the_connection_for_a_while
         busy._accept_connection(asyncio.Protocol, listener)
         assert busy.held == 2
         assert waiting(listener) == 1
-        busy.run_until_complete(asyncio.sleep(0.01))  # the accepted connection's transport
+        busy.run_until_complete(accepted())  # the accepted connection's transport
     finally:
         for client in clients:
             client.close()
