@@ -48,7 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.support import wrk  # noqa: E402
-from bench.support.local_stores import local_stores  # noqa: E402
+from bench.support.local_stores import local_stores, make_run_shape  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 CENTER = (47.6062, -122.3321)
@@ -748,11 +748,16 @@ def main() -> None:
         "drones": args.drones,
         "load_average_at_start": list(os.getloadavg()),
     }
+    postgres = postgres_url()  # DATABASE_URL's server serves the assignment phase only
+    ignored = make_run_shape()
+    if ignored:
+        say(f"==> measuring make run's shape: ignoring {', '.join(ignored)} from the environment")
+    results["ignored_environment"] = ignored
     started = time.monotonic()
     with local_stores() as data_dir:
         measure(args, data_dir, results)
     results["assignment"] = {}
-    for vendor, url in (("sqlite", None), ("postgresql", postgres_url())):
+    for vendor, url in (("sqlite", None), ("postgresql", postgres)):
         say(f"==> drone assignment latency, {vendor}")
         if args.skip_assignment:
             results["assignment"][vendor] = {"skipped": "--skip-assignment"}
