@@ -44,7 +44,10 @@ start_node() {
   mkdir -p "$STATE_DIR"
   echo "[]." >"$STATE_DIR/enabled_plugins"
   say "starting RabbitMQ node $NODE on 127.0.0.1:$PORT (state and log in $STATE_DIR)"
-  HOME="$STATE_DIR" \
+  # run from the state directory: the VM writes its crash dumps (erl_crash.dump, MnesiaCore.*)
+  # into its working directory, which would otherwise be the checkout
+  (cd "$STATE_DIR" && exec env HOME="$STATE_DIR" \
+    ERL_CRASH_DUMP="$STATE_DIR/erl_crash.dump" \
     RABBITMQ_NODENAME="$NODE" \
     RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
     RABBITMQ_NODE_PORT="$PORT" \
@@ -56,7 +59,7 @@ start_node() {
     RABBITMQ_CONFIG_FILE="$STATE_DIR/none" \
     RABBITMQ_ADVANCED_CONFIG_FILE="$STATE_DIR/none.config" \
     RABBITMQ_CONF_ENV_FILE="$STATE_DIR/none-env.conf" \
-    nohup "$SBIN/rabbitmq-server" >"$STATE_DIR/server.log" 2>&1 &
+    nohup "$SBIN/rabbitmq-server") >"$STATE_DIR/server.log" 2>&1 &
   echo $! >"$STATE_DIR/server.pid"
   disown
 }
@@ -85,8 +88,8 @@ stop_node() {
     pkill -KILL -P "$pid" 2>/dev/null || true
     kill -KILL "$pid" 2>/dev/null || true
   fi
-  # the Erlang VM (beam.smp) may be a grandchild of the wrapper: its arguments name the directory
-  pkill -KILL -f -- "$STATE_DIR/" 2>/dev/null || true
+  # the Erlang VM (beam.smp), should it outlive the wrapper: its arguments name its HOME
+  pkill -KILL -f -- "-home $STATE_DIR( |\$)" 2>/dev/null || true
 }
 
 if listening; then
