@@ -27,7 +27,10 @@ def unique_queue() -> str:
 def rabbitmq_url() -> str:
     url = os.environ.get("RABBITMQ_URL") or os.environ.get("CELERY_BROKER_URL", "")
     if broker.kind(url or "redis://") != broker.AMQP:
-        missing("RabbitMQ is not configured: set RABBITMQ_URL=amqp://user:pass@host:5672//")
+        missing(
+            "RabbitMQ is not configured: set RABBITMQ_URL=amqp://user:pass@host:5672// "
+            "(see .ci/start-rabbitmq.sh)"
+        )
     return url
 
 
