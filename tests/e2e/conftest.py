@@ -1,23 +1,11 @@
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.support.live import LiveSystem, system_environment
-from tests.support.tools import missing
-
-
-def rabbitmq_url() -> str:
-    url = os.environ.get("RABBITMQ_URL") or os.environ.get("CELERY_BROKER_URL", "")
-    if not url.startswith(("amqp://", "pyamqp://", "amqps://")):
-        missing(
-            "RabbitMQ is not configured: set RABBITMQ_URL=amqp://user:pass@host:5672// "
-            "(see .ci/start-rabbitmq.sh)"
-        )
-    return url
 
 
 @pytest.fixture

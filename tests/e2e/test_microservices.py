@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.e2e.conftest import delivery_request, rabbitmq_url
+from tests.e2e.conftest import delivery_request
+from tests.ingestion.broker import rabbitmq_url
 from tests.support import auth
 from tests.support.live import free_port, wait_until
 
